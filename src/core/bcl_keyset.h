@@ -1,0 +1,58 @@
+/* The keys a receiver trusts: signature verification keys from a JWKS, the
+ * client secret for HMAC, and private keys for encrypted logout tokens.
+ * Built once per configuration; read-only (and so shared by all threads)
+ * once built. */
+#ifndef BCL_KEYSET_H
+#define BCL_KEYSET_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <openssl/evp.h>
+#include <cjose/jwk.h>
+#include "bcl_alg.h"
+#include "bcl_log.h"
+
+typedef struct bcl_key_t {
+    const char *kid;        /* NULL when the key has none */
+    bcl_kty_t kty;
+    const char *alg;        /* the JWK's "alg" member, if any: the key is then used for that alg only */
+    cjose_jwk_t *jwk;       /* RSA, EC and oct keys (cjose verifies with them) */
+    EVP_PKEY *pkey;         /* Ed25519 verification keys and RSA decryption keys (OpenSSL) */
+} bcl_key_t;
+
+typedef struct bcl_keyset_t bcl_keyset_t;
+
+/* The set's cjose and OpenSSL objects are released by a cleanup on `p`. */
+bcl_keyset_t *bcl_keyset_create(apr_pool_t *p);
+
+/* Adds the signature keys of a JWKS document. Keys marked "use":"enc", and
+ * symmetric ("oct") keys, are skipped with a warning: HMAC keys come only from
+ * the client secret. Returns 0, or -1 with `*err` saying what is wrong (and
+ * which key, by index and kid). A JWKS with no usable key is an error. */
+int bcl_keyset_add_jwks(bcl_keyset_t *ks, const char *json, apr_size_t len,
+                        const bcl_logger_t *log, const char **err);
+
+/* The client secret: the octets of its UTF-8 form are the HMAC key. */
+int bcl_keyset_set_client_secret(bcl_keyset_t *ks, const char *secret, apr_size_t len,
+                                 const char **err);
+
+/* Adds an RSA private key (PEM, or a JWK / JWKS with private members) for
+ * decrypting JWE logout tokens. */
+int bcl_keyset_add_decryption_key(bcl_keyset_t *ks, const char *data, apr_size_t len,
+                                  const char **err);
+
+/* The verification keys that may check a signature made with `alg`: a key
+ * whose type fits `alg` (and whose own "alg", if any, equals it) and, when
+ * `kid` is non-NULL, whose kid equals it. HMAC algorithms yield the client
+ * secret whatever the kid. Fills `out` (capacity `max`) and returns the count. */
+int bcl_keyset_select(const bcl_keyset_t *ks, bcl_alg_t alg, const char *kid,
+                      const bcl_key_t **out, int max);
+
+/* Whether any verification key (of any type) has this kid. */
+int bcl_keyset_has_kid(const bcl_keyset_t *ks, const char *kid);
+
+const apr_array_header_t *bcl_keyset_decryption_keys(const bcl_keyset_t *ks); /* of bcl_key_t* */
+int bcl_keyset_count(const bcl_keyset_t *ks);  /* verification keys, not counting the secret */
+int bcl_keyset_has_client_secret(const bcl_keyset_t *ks);
+
+#endif
