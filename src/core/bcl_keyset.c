@@ -376,6 +376,21 @@ int bcl_keyset_add_decryption_key(bcl_keyset_t *ks, const char *data, apr_size_t
     return push_decryption_key(ks, pkey, NULL, err);
 }
 
+bcl_keyset_t *bcl_keyset_combine(apr_pool_t *p, const bcl_keyset_t *verify,
+                                 const bcl_keyset_t *secret, const bcl_keyset_t *decrypt)
+{
+    bcl_keyset_t *ks = apr_pcalloc(p, sizeof(*ks));
+    apr_array_header_t *empty = NULL;
+
+    if (verify == NULL || decrypt == NULL)
+        empty = apr_array_make(p, 1, sizeof(bcl_key_t *));
+    ks->pool = p;
+    ks->verify_keys = verify ? verify->verify_keys : empty;
+    ks->decrypt_keys = decrypt ? decrypt->decrypt_keys : empty;
+    ks->client_secret = secret ? secret->client_secret : NULL;
+    return ks;
+}
+
 int bcl_keyset_select(const bcl_keyset_t *ks, bcl_alg_t alg, const char *kid,
                       const bcl_key_t **out, int max)
 {

@@ -51,6 +51,13 @@ int bcl_keyset_select(const bcl_keyset_t *ks, bcl_alg_t alg, const char *kid,
 /* Whether any verification key (of any type) has this kid. */
 int bcl_keyset_has_kid(const bcl_keyset_t *ks, const char *kid);
 
+/* A set made of the signature keys of `verify`, the client secret of
+ * `secret` and the decryption keys of `decrypt` (each may be NULL). It owns
+ * nothing and parses nothing: the module keeps one set per directive at each
+ * configuration level and combines the inherited ones per request cheaply. */
+bcl_keyset_t *bcl_keyset_combine(apr_pool_t *p, const bcl_keyset_t *verify,
+                                 const bcl_keyset_t *secret, const bcl_keyset_t *decrypt);
+
 const apr_array_header_t *bcl_keyset_decryption_keys(const bcl_keyset_t *ks); /* of bcl_key_t* */
 int bcl_keyset_count(const bcl_keyset_t *ks);  /* verification keys, not counting the secret */
 int bcl_keyset_has_client_secret(const bcl_keyset_t *ks);

@@ -1,0 +1,177 @@
+/* The receiver: request -> bytes -> core verdict -> HTTP answer and log.
+ * Answers follow Back-Channel Logout 1.0, section 2.8. */
+#include <apr_strings.h>
+#include <jansson.h>
+#include <httpd.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include "bcl_config.h"
+#include "bcl_form.h"
+#include "bcl_logtags.h"
+#include "bcl_receiver.h"
+#include "bcl_token.h"
+#include "mod_backchannel_logout.h"
+
+/* Every answer, success or not, must not be cached (section 2.8). */
+static int answer(request_rec *r, int status, const char *error, const char *description)
+{
+    /* err_headers_out: kept whatever the status, and sent once. */
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    if (status == HTTP_OK) {
+        r->status = HTTP_OK;
+        ap_set_content_length(r, 0);
+        return OK;
+    }
+
+    json_t *obj = json_pack("{s:s, s:s}", "error", error, "error_description", description);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    const char *body = text ? apr_pstrdup(r->pool, text) : "{\"error\":\"server_error\"}";
+    free(text);
+    json_decref(obj);
+
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    if (!r->header_only)
+        ap_rputs(body, r);
+    return OK;
+}
+
+static int refuse(request_rec *r, int status, bcl_reason_t reason, const char *detail)
+{
+    const char *desc = apr_pstrcat(r->pool, bcl_reason_code(reason), ": ",
+                                   detail ? detail : bcl_reason_text(reason), NULL);
+    return answer(r, status, "invalid_request", desc);
+}
+
+static const char *loggable(request_rec *r, const char *s)
+{
+    return s ? ap_escape_logitem(r->pool, s) : "-";
+}
+
+static int refuse_request(request_rec *r, int status, bcl_reason_t reason, const char *detail)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  BCL_TAG_REQUEST_REFUSED ": back-channel request refused: status=%d reason=%s detail=\"%s\"",
+                  status, bcl_reason_code(reason), loggable(r, detail ? detail : bcl_reason_text(reason)));
+    return refuse(r, status, reason, detail);
+}
+
+/* Reads the whole body, at most `max` bytes. Returns OK, HTTP_REQUEST_ENTITY_TOO_LARGE,
+ * or another HTTP status when the body could not be read. */
+static int read_body(request_rec *r, apr_off_t max, char **body, apr_size_t *len)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_size_t cap = (apr_size_t)max, got = 0;
+    char *buf;
+    int rc;
+
+    if (cl != NULL) {
+        char *end;
+        apr_off_t declared;
+        if (apr_strtoff(&declared, cl, &end, 10) == APR_SUCCESS && *end == '\0' && declared > max)
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK)
+        return rc;
+    buf = apr_palloc(r->pool, cap + 1);
+    if (ap_should_client_block(r)) {
+        for (;;) {
+            char scratch[1024];
+            apr_size_t room = cap - got;
+            long n = ap_get_client_block(r, room ? buf + got : scratch, room ? room : sizeof(scratch));
+            if (n < 0)
+                return HTTP_BAD_REQUEST;
+            if (n == 0)
+                break;
+            if (room == 0)
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            got += (apr_size_t)n;
+        }
+    }
+    buf[got] = '\0';
+    *body = buf;
+    *len = got;
+    return OK;
+}
+
+static void log_verdict(request_rec *r, const bcl_verdict_t *v)
+{
+    if (v->reason == BCL_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      BCL_TAG_ACCEPTED ": logout token accepted: iss=%s sub=%s sid=%s jti=%s alg=%s%s",
+                      loggable(r, v->iss), loggable(r, v->sub), loggable(r, v->sid), loggable(r, v->jti),
+                      loggable(r, v->alg), v->encrypted ? " encrypted" : "");
+    } else {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      BCL_TAG_TOKEN_REFUSED ": logout token refused: reason=%s detail=\"%s\" iss=%s jti=%s alg=%s kid=%s",
+                      bcl_reason_code(v->reason), loggable(r, v->detail), loggable(r, v->iss),
+                      loggable(r, v->jti), loggable(r, v->alg), loggable(r, v->kid));
+    }
+}
+
+int bcl_receiver_handler(request_rec *r)
+{
+    const bcl_dir_conf_t *conf;
+    const bcl_policy_t *policy;
+    const bcl_keyset_t *keys = NULL;
+    const char *missing = NULL, *token;
+    apr_size_t body_len, token_len;
+    bcl_verdict_t verdict;
+    char *body;
+    int rc;
+
+    if (r->handler == NULL || strcmp(r->handler, BCL_RECEIVER_HANDLER) != 0)
+        return DECLINED;
+
+    conf = ap_get_module_config(r->per_dir_config, &backchannel_logout_module);
+    policy = bcl_conf_policy(r->pool, conf, &keys, &missing);
+    if (policy == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      BCL_TAG_NOT_CONFIGURED ": the back-channel logout receiver at %s is not configured: %s is missing",
+                      loggable(r, r->uri), missing);
+        return answer(r, HTTP_INTERNAL_SERVER_ERROR, "server_error", "the receiver is not configured");
+    }
+
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->err_headers_out, "Allow", "POST");
+        return refuse_request(r, HTTP_METHOD_NOT_ALLOWED, BCL_R_METHOD,
+                              apr_psprintf(r->pool, "method %s is not allowed; use POST", r->method));
+    }
+    if (!bcl_form_content_type_ok(apr_table_get(r->headers_in, "Content-Type")))
+        return refuse_request(r, HTTP_BAD_REQUEST, BCL_R_CONTENT_TYPE, NULL);
+
+    rc = read_body(r, bcl_conf_max_token_size(conf), &body, &body_len);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return refuse_request(r, rc, BCL_R_TOO_LARGE,
+                              apr_psprintf(r->pool, "request body exceeds %" APR_OFF_T_FMT " bytes (BCLMaxTokenSize)",
+                                           bcl_conf_max_token_size(conf)));
+    }
+    if (rc != OK)
+        return refuse_request(r, HTTP_BAD_REQUEST, BCL_R_BODY, NULL);
+
+    switch (bcl_form_logout_token(r->pool, body, body_len, &token, &token_len)) {
+    case BCL_FORM_OK:
+        break;
+    case BCL_FORM_DUPLICATE:
+        return refuse_request(r, HTTP_BAD_REQUEST, BCL_R_DUPLICATE_TOKEN, NULL);
+    case BCL_FORM_MALFORMED:
+        return refuse_request(r, HTTP_BAD_REQUEST, BCL_R_FORM, "logout_token has invalid percent-encoding");
+    case BCL_FORM_EMPTY:
+        return refuse_request(r, HTTP_BAD_REQUEST, BCL_R_NO_TOKEN, "logout_token is empty");
+    default:
+        return refuse_request(r, HTTP_BAD_REQUEST, BCL_R_NO_TOKEN, NULL);
+    }
+
+    bcl_token_validate(r->pool, token, token_len, keys, policy,
+                       (long long)apr_time_sec(apr_time_now()), &verdict);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_TOKEN_DEBUG ": logout token of %" APR_SIZE_T_FMT
+                  " bytes, reason=%s", token_len, bcl_reason_code(verdict.reason));
+    log_verdict(r, &verdict);
+    if (verdict.reason != BCL_OK)
+        return refuse(r, HTTP_BAD_REQUEST, verdict.reason, verdict.detail);
+    return answer(r, HTTP_OK, NULL, NULL);
+}

@@ -1,0 +1,201 @@
+/* bcl-check: validate a logout token offline, with the module's own core.
+ * What an admin runs when an OP's logout tokens are refused. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include "bcl_keyset.h"
+#include "bcl_token.h"
+
+static const char usage[] =
+    "usage: bcl-check --issuer ISS --client-id ID [--client-id ID...]\n"
+    "                 [--jwks FILE] [--secret SECRET] [--decryption-key FILE...]\n"
+    "                 [--alg ALG...] [--require-sid] [--no-require-exp] [--require-encryption]\n"
+    "                 [--clock-skew SECONDS] [--now EPOCH] [TOKEN | -]\n"
+    "Validates a back-channel logout token as mod_backchannel_logout would.\n"
+    "The token comes from the argument, or from standard input when it is '-' or absent.\n"
+    "Prints 'valid: ...' (exit 0) or 'invalid: CODE: DETAIL' (exit 1); exit 2 on usage or key errors.\n";
+
+static void stderr_log(void *baton, bcl_log_level_t level, const char *tag, const char *msg)
+{
+    (void)baton; (void)level;
+    fprintf(stderr, "bcl-check: %s: %s\n", tag, msg);
+}
+
+static int die(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "bcl-check: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return 2;
+}
+
+static char *read_stream(apr_pool_t *p, FILE *f, apr_size_t *len)
+{
+    apr_size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+
+    while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *bigger = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+            if (bigger == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (buf == NULL)
+        return NULL;
+    char *out = apr_pstrmemdup(p, buf, n);
+    free(buf);
+    *len = n;
+    return out;
+}
+
+static char *read_file(apr_pool_t *p, const char *path, apr_size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data;
+    if (f == NULL)
+        return NULL;
+    data = read_stream(p, f, len);
+    fclose(f);
+    return data;
+}
+
+/* Trims surrounding whitespace (a token pasted from a log or a file). */
+static const char *trim(const char *s, apr_size_t *len)
+{
+    while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r' || s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+        (*len)--;
+    while (*len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
+        s++;
+        (*len)--;
+    }
+    return s;
+}
+
+static int run(apr_pool_t *p, int argc, const char *const *argv)
+{
+    apr_array_header_t *client_ids = apr_array_make(p, 2, sizeof(const char *));
+    bcl_keyset_t *keys = bcl_keyset_create(p);
+    bcl_logger_t logger = { stderr_log, NULL };
+    bcl_policy_t policy = { 0 };
+    bcl_verdict_t v;
+    const char *token_arg = NULL, *err = NULL;
+    long long now = (long long)time(NULL);
+    int have_keys = 0;
+
+    policy.require_exp = 1;
+    policy.clock_skew = 60;
+    policy.client_ids = client_ids;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (strcmp(a, "--require-sid") == 0) {
+            policy.require_sid = 1; takes = 0;
+        } else if (strcmp(a, "--no-require-exp") == 0) {
+            policy.require_exp = 0; takes = 0;
+        } else if (strcmp(a, "--require-encryption") == 0) {
+            policy.require_encryption = 1; takes = 0;
+        } else if (a[0] == '-' && a[1] == '-') {
+            if (val == NULL)
+                return die("%s needs a value%s", a, "");
+            if (strcmp(a, "--issuer") == 0) {
+                policy.issuer = val;
+            } else if (strcmp(a, "--client-id") == 0) {
+                APR_ARRAY_PUSH(client_ids, const char *) = val;
+            } else if (strcmp(a, "--alg") == 0) {
+                int alg = bcl_alg_from_name(val);
+                if (alg < 0)
+                    return die("unknown algorithm \"%s\"%s", val, "");
+                policy.allowed_algs |= BCL_ALG_BIT(alg);
+            } else if (strcmp(a, "--jwks") == 0) {
+                apr_size_t len;
+                char *data = read_file(p, val, &len);
+                if (data == NULL)
+                    return die("cannot read %s: %s", val, strerror(errno));
+                if (bcl_keyset_add_jwks(keys, data, len, &logger, &err) != 0)
+                    return die("%s: %s", val, err);
+                have_keys = 1;
+            } else if (strcmp(a, "--secret") == 0) {
+                if (bcl_keyset_set_client_secret(keys, val, strlen(val), &err) != 0)
+                    return die("--secret: %s%s", err, "");
+                have_keys = 1;
+            } else if (strcmp(a, "--decryption-key") == 0) {
+                apr_size_t len;
+                char *data = read_file(p, val, &len);
+                if (data == NULL)
+                    return die("cannot read %s: %s", val, strerror(errno));
+                if (bcl_keyset_add_decryption_key(keys, data, len, &err) != 0)
+                    return die("%s: %s", val, err);
+            } else if (strcmp(a, "--clock-skew") == 0) {
+                policy.clock_skew = atol(val);
+            } else if (strcmp(a, "--now") == 0) {
+                now = atoll(val);
+            } else {
+                return die("unknown option %s%s", a, "");
+            }
+        } else {
+            if (token_arg != NULL)
+                return die("more than one token given%s%s", "", "");
+            token_arg = a;
+            takes = 0;
+        }
+        i += takes;
+    }
+    if (policy.issuer == NULL || client_ids->nelts == 0 || !have_keys) {
+        fputs(usage, stderr);
+        return die("--issuer, --client-id and --jwks or --secret are required%s%s", "", "");
+    }
+    if (policy.allowed_algs == 0)
+        policy.allowed_algs = BCL_ALG_BIT(BCL_ALG_RS256);
+
+    apr_size_t len;
+    const char *token;
+    if (token_arg == NULL || strcmp(token_arg, "-") == 0) {
+        token = read_stream(p, stdin, &len);
+        if (token == NULL)
+            return die("cannot read the token from standard input%s%s", "", "");
+    } else {
+        token = token_arg;
+        len = strlen(token_arg);
+    }
+    token = trim(token, &len);
+
+    if (bcl_token_validate(p, token, len, keys, &policy, now, &v) != BCL_OK) {
+        printf("invalid: %s: %s\n", bcl_reason_code(v.reason), v.detail ? v.detail : bcl_reason_text(v.reason));
+        if (v.alg || v.kid || v.iss || v.jti)
+            printf("  alg=%s kid=%s iss=%s jti=%s\n", v.alg ? v.alg : "-", v.kid ? v.kid : "-",
+                   v.iss ? v.iss : "-", v.jti ? v.jti : "-");
+        return 1;
+    }
+    printf("valid: iss=%s sub=%s sid=%s jti=%s alg=%s iat=%lld exp=%lld%s\n", v.iss, v.sub ? v.sub : "-",
+           v.sid ? v.sid : "-", v.jti, v.alg, v.iat, v.exp, v.encrypted ? " encrypted" : "");
+    return 0;
+}
+
+int main(int argc, const char *const *argv)
+{
+    apr_pool_t *pool;
+    int rc;
+
+    apr_app_initialize(&argc, &argv, NULL);
+    apr_pool_create(&pool, NULL);
+    rc = run(pool, argc, argv);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return rc;
+}
