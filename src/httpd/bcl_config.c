@@ -16,7 +16,26 @@ void *bcl_dir_conf_create(apr_pool_t *p, char *dir)
     c->require_exp = BCL_UNSET;
     c->clock_skew = BCL_UNSET;
     c->max_token_size = BCL_UNSET;
+    c->unbound = BCL_UNSET;
+    c->store_unavailable = BCL_UNSET;
     return c;
+}
+
+
+void *bcl_server_conf_create(apr_pool_t *p, server_rec *s)
+{
+    bcl_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    (void)s;
+    c->capacity = BCL_DEFAULT_CAPACITY;
+    c->lifetime = BCL_DEFAULT_LIFETIME;
+    return c;
+}
+
+/* The store is global: virtual hosts share the main server's settings and runtime. */
+void *bcl_server_conf_merge(apr_pool_t *p, void *base, void *add)
+{
+    (void)p; (void)add;
+    return base;
 }
 
 #define MERGE_PTR(f) m->f = add->f ? add->f : base->f
@@ -39,6 +58,20 @@ void *bcl_dir_conf_merge(apr_pool_t *p, void *base_, void *add_)
     MERGE_VAL(require_exp);
     MERGE_VAL(clock_skew);
     MERGE_VAL(max_token_size);
+    MERGE_PTR(session_cookies);
+    m->bind_mode = add->bind_mode ? add->bind_mode : base->bind_mode;
+    m->bind_header = add->bind_mode ? add->bind_header : base->bind_header;
+    m->env_iss = add->bind_mode ? add->env_iss : base->env_iss;
+    m->env_sid = add->bind_mode ? add->env_sid : base->env_sid;
+    m->env_sub = add->bind_mode ? add->env_sub : base->env_sub;
+    m->env_iat = add->bind_mode ? add->env_iat : base->env_iat;
+    m->on_revoked = add->on_revoked ? add->on_revoked : base->on_revoked;
+    m->revoked_status = add->on_revoked ? add->revoked_status : base->revoked_status;
+    m->revoked_url = add->on_revoked ? add->revoked_url : base->revoked_url;
+    MERGE_VAL(unbound);
+    MERGE_VAL(store_unavailable);
+    MERGE_PTR(cookie_path);
+    MERGE_PTR(cookie_domain);
     return m;
 }
 
@@ -257,6 +290,155 @@ static const char *set_max_token_size(cmd_parms *cmd, void *conf, const char *ar
     return err;
 }
 
+static const char *add_session_cookie(cmd_parms *cmd, void *conf, const char *arg)
+{
+    bcl_dir_conf_t *c = conf;
+    if (*arg == '\0' || strpbrk(arg, "=;, \t") != NULL)
+        return apr_psprintf(cmd->pool, "BCLSessionCookie: \"%s\" is not a cookie name", arg);
+    if (c->session_cookies == NULL)
+        c->session_cookies = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(c->session_cookies, const char *) = arg;
+    return NULL;
+}
+
+/* BCLBindFrom response-header HEADER
+ * BCLBindFrom env [iss=VAR] [sid=VAR] [sub=VAR] [iat=VAR] */
+static const char *set_bind_from(cmd_parms *cmd, void *conf, int argc, char *const argv[])
+{
+    bcl_dir_conf_t *c = conf;
+
+    if (argc >= 1 && strcasecmp(argv[0], "response-header") == 0) {
+        if (argc > 2)
+            return "BCLBindFrom response-header takes one header name";
+        c->bind_mode = BCL_BIND_RESPONSE_HEADER;
+        c->bind_header = argc == 2 ? argv[1] : BCL_DEFAULT_BIND_HEADER;
+        return NULL;
+    }
+    if (argc >= 1 && strcasecmp(argv[0], "env") == 0) {
+        c->bind_mode = BCL_BIND_ENV;
+        c->env_iss = "OIDC_CLAIM_iss";
+        c->env_sid = "OIDC_CLAIM_sid";
+        c->env_sub = "OIDC_CLAIM_sub";
+        c->env_iat = "OIDC_CLAIM_iat";
+        for (int i = 1; i < argc; i++) {
+            const char *eq = strchr(argv[i], '=');
+            const char *var = eq ? eq + 1 : NULL;
+            if (var == NULL || *var == '\0')
+                return apr_psprintf(cmd->pool, "BCLBindFrom env: \"%s\" is not CLAIM=VARIABLE", argv[i]);
+            if (strncasecmp(argv[i], "iss=", 4) == 0) c->env_iss = var;
+            else if (strncasecmp(argv[i], "sid=", 4) == 0) c->env_sid = var;
+            else if (strncasecmp(argv[i], "sub=", 4) == 0) c->env_sub = var;
+            else if (strncasecmp(argv[i], "iat=", 4) == 0) c->env_iat = var;
+            else
+                return apr_psprintf(cmd->pool, "BCLBindFrom env: unknown claim in \"%s\" (iss, sid, sub, iat)", argv[i]);
+        }
+        return NULL;
+    }
+    return "BCLBindFrom: use 'response-header HEADER' or 'env [iss=VAR] [sid=VAR] [sub=VAR] [iat=VAR]'";
+}
+
+static const char *set_on_revoked(cmd_parms *cmd, void *conf, const char *action, const char *arg)
+{
+    bcl_dir_conf_t *c = conf;
+
+    if (strcasecmp(action, "pass") == 0 && arg == NULL) {
+        c->on_revoked = BCL_ON_REVOKED_PASS;
+    } else if (strcasecmp(action, "deny") == 0) {
+        apr_int64_t status = HTTP_UNAUTHORIZED;
+        if (arg != NULL) {
+            const char *err = parse_number(cmd, "BCLOnRevoked deny", arg, 400, 599, &status);
+            if (err)
+                return err;
+        }
+        c->on_revoked = BCL_ON_REVOKED_DENY;
+        c->revoked_status = (int)status;
+    } else if (strcasecmp(action, "redirect") == 0 && arg != NULL) {
+        c->on_revoked = BCL_ON_REVOKED_REDIRECT;
+        c->revoked_url = arg;
+    } else {
+        return "BCLOnRevoked: use 'pass', 'deny [STATUS]' or 'redirect URL'";
+    }
+    return NULL;
+}
+
+static const char *set_unbound(cmd_parms *cmd, void *conf, const char *arg)
+{
+    bcl_dir_conf_t *c = conf;
+    (void)cmd;
+    if (strcasecmp(arg, "allow") == 0) c->unbound = BCL_UNBOUND_ALLOW;
+    else if (strcasecmp(arg, "deny") == 0) c->unbound = BCL_UNBOUND_DENY;
+    else return "BCLUnboundSession: use 'allow' or 'deny'";
+    return NULL;
+}
+
+static const char *set_store_unavailable(cmd_parms *cmd, void *conf, const char *arg)
+{
+    bcl_dir_conf_t *c = conf;
+    (void)cmd;
+    if (strcasecmp(arg, "closed") == 0) c->store_unavailable = BCL_STORE_CLOSED;
+    else if (strcasecmp(arg, "open") == 0) c->store_unavailable = BCL_STORE_OPEN;
+    else return "BCLStoreUnavailable: use 'closed' or 'open'";
+    return NULL;
+}
+
+static const char *set_cookie_path(cmd_parms *cmd, void *conf, const char *arg)
+{
+    (void)cmd;
+    if (*arg != '/' || strpbrk(arg, ";\r\n") != NULL)
+        return "BCLCookiePath: a path starting with / and without ';'";
+    ((bcl_dir_conf_t *)conf)->cookie_path = arg;
+    return NULL;
+}
+
+static const char *set_cookie_domain(cmd_parms *cmd, void *conf, const char *arg)
+{
+    (void)cmd;
+    if (*arg == '\0' || strpbrk(arg, "; \t\r\n") != NULL)
+        return "BCLCookieDomain: a domain without ';' or spaces";
+    ((bcl_dir_conf_t *)conf)->cookie_domain = arg;
+    return NULL;
+}
+
+/* BCLStore shm [capacity=N] */
+static const char *set_store(cmd_parms *cmd, void *conf, int argc, char *const argv[])
+{
+    bcl_server_conf_t *sc = ap_get_module_config(cmd->server->module_config, &backchannel_logout_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)conf;
+
+    if (err != NULL)
+        return err;
+    if (argc < 1 || strcasecmp(argv[0], "shm") != 0) {
+        if (argc >= 1 && (strcasecmp(argv[0], "memcache") == 0 || strcasecmp(argv[0], "redis") == 0))
+            return apr_psprintf(cmd->pool, "BCLStore %s is not available in this version of the module; use shm", argv[0]);
+        return "BCLStore: use 'shm [capacity=N]'";
+    }
+    for (int i = 1; i < argc; i++) {
+        apr_int64_t v;
+        if (strncasecmp(argv[i], "capacity=", 9) == 0) {
+            if ((err = parse_number(cmd, "BCLStore shm capacity", argv[i] + 9, 16, 100000000, &v)) != NULL)
+                return err;
+            sc->capacity = (apr_uint32_t)v;
+        } else if (strncasecmp(argv[i], "file=", 5) == 0) {
+            return "BCLStore shm file=: durable storage is not available in this version of the module";
+        } else {
+            return apr_psprintf(cmd->pool, "BCLStore shm: unknown option \"%s\" (capacity=N)", argv[i]);
+        }
+    }
+    sc->store_set = 1;
+    return NULL;
+}
+
+static const char *set_lifetime(cmd_parms *cmd, void *conf, const char *arg)
+{
+    bcl_server_conf_t *sc = ap_get_module_config(cmd->server->module_config, &backchannel_logout_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)conf;
+    if (err != NULL)
+        return err;
+    return parse_number(cmd, "BCLRevocationLifetime", arg, 60, 366LL * 86400, &sc->lifetime);
+}
+
 #define BCL_CONTEXT (RSRC_CONF | ACCESS_CONF)
 
 const command_rec bcl_directives[] = {
@@ -282,5 +464,23 @@ const command_rec bcl_directives[] = {
                   "seconds of leeway for iat and exp (default 60)"),
     AP_INIT_TAKE1("BCLMaxTokenSize", set_max_token_size, NULL, BCL_CONTEXT,
                   "largest accepted request body in bytes (default 16384)"),
+    AP_INIT_ITERATE("BCLSessionCookie", add_session_cookie, NULL, BCL_CONTEXT,
+                    "the app's session cookie name(s); turns the guard on"),
+    AP_INIT_TAKE_ARGV("BCLBindFrom", set_bind_from, NULL, BCL_CONTEXT,
+                      "response-header HEADER | env [iss=VAR] [sid=VAR] [sub=VAR] [iat=VAR]"),
+    AP_INIT_TAKE12("BCLOnRevoked", set_on_revoked, NULL, BCL_CONTEXT,
+                   "pass | deny [STATUS] | redirect URL"),
+    AP_INIT_TAKE1("BCLUnboundSession", set_unbound, NULL, BCL_CONTEXT,
+                  "allow | deny: a session cookie the store knows nothing about"),
+    AP_INIT_TAKE1("BCLStoreUnavailable", set_store_unavailable, NULL, BCL_CONTEXT,
+                  "closed | open: when the store cannot be reached"),
+    AP_INIT_TAKE1("BCLCookiePath", set_cookie_path, NULL, BCL_CONTEXT,
+                  "Path of the expiring Set-Cookie (default /)"),
+    AP_INIT_TAKE1("BCLCookieDomain", set_cookie_domain, NULL, BCL_CONTEXT,
+                  "Domain of the expiring Set-Cookie (default none)"),
+    AP_INIT_TAKE_ARGV("BCLStore", set_store, NULL, RSRC_CONF,
+                      "shm [capacity=N]: where revocations are kept (global)"),
+    AP_INIT_TAKE1("BCLRevocationLifetime", set_lifetime, NULL, RSRC_CONF,
+                  "seconds a revocation (and a binding) is remembered (default 86400)"),
     { NULL }
 };

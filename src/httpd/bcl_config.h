@@ -23,7 +23,41 @@ typedef struct {
     int require_exp;
     long clock_skew;                  /* BCL_UNSET = default */
     apr_off_t max_token_size;         /* BCL_UNSET = default */
+
+    /* the guard */
+    apr_array_header_t *session_cookies;  /* of const char*; NULL = guard off */
+    int bind_mode;                    /* BCL_BIND_* */
+    const char *bind_header;          /* response-header mode */
+    const char *env_iss, *env_sid, *env_sub, *env_iat;  /* env mode */
+    int on_revoked;                   /* BCL_ON_REVOKED_* */
+    int revoked_status;
+    const char *revoked_url;
+    int unbound;                      /* BCL_UNSET, BCL_UNBOUND_ALLOW, BCL_UNBOUND_DENY */
+    int store_unavailable;            /* BCL_UNSET, BCL_STORE_CLOSED, BCL_STORE_OPEN */
+    const char *cookie_path;
+    const char *cookie_domain;
 } bcl_dir_conf_t;
+
+enum { BCL_BIND_NONE = 0, BCL_BIND_RESPONSE_HEADER, BCL_BIND_ENV };
+enum { BCL_ON_REVOKED_UNSET = 0, BCL_ON_REVOKED_PASS, BCL_ON_REVOKED_DENY, BCL_ON_REVOKED_REDIRECT };
+enum { BCL_UNBOUND_ALLOW = 0, BCL_UNBOUND_DENY = 1 };
+enum { BCL_STORE_CLOSED = 0, BCL_STORE_OPEN = 1 };
+
+/* Server-wide settings (one store per server, set in the main server). */
+typedef struct bcl_runtime_t bcl_runtime_t;
+typedef struct {
+    int store_set;
+    apr_uint32_t capacity;            /* BCLStore shm capacity=N */
+    apr_int64_t lifetime;             /* BCLRevocationLifetime, seconds */
+    bcl_runtime_t *rt;                /* shared by every server_rec: the live store */
+} bcl_server_conf_t;
+
+#define BCL_DEFAULT_CAPACITY 100000
+#define BCL_DEFAULT_LIFETIME 86400
+#define BCL_DEFAULT_BIND_HEADER "BCL-Session"
+
+void *bcl_server_conf_create(apr_pool_t *p, server_rec *s);
+void *bcl_server_conf_merge(apr_pool_t *p, void *base, void *add);
 
 #define BCL_DEFAULT_CLOCK_SKEW 60
 #define BCL_DEFAULT_MAX_TOKEN_SIZE 16384

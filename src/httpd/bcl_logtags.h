@@ -2,7 +2,9 @@
  * number for another meaning.
  *   BCL00xx  startup
  *   BCL01xx  the receiver's decisions
+ *   BCL02xx  the guard
  *   BCL03xx  configuration and keys
+ *   BCL04xx  the store
  */
 #ifndef BCL_LOGTAGS_H
 #define BCL_LOGTAGS_H
@@ -12,9 +14,20 @@
 #define BCL_TAG_TOKEN_REFUSED    "BCL0101"  /* logout token refused (reason) */
 #define BCL_TAG_REQUEST_REFUSED  "BCL0102"  /* request refused before the token: method, type, size, form */
 #define BCL_TAG_TOKEN_DEBUG      "BCL0103"  /* debug detail on a token (never the whole token) */
+#define BCL_TAG_STORE_FAILED     "BCL0104"  /* an accepted logout could not be stored: 503 */
+#define BCL_TAG_REPLAY           "BCL0105"  /* a logout token already applied (same jti) */
 #define BCL_TAG_INTERNAL         "BCL0190"  /* internal error */
 #define BCL_TAG_NOT_CONFIGURED   "BCL0191"  /* receiver location lacks required directives */
+#define BCL_TAG_SESSION_REVOKED  "BCL0200"  /* a revoked session refused */
+#define BCL_TAG_SESSION_UNBOUND  "BCL0201"  /* an unbound session refused (BCLUnboundSession deny) */
+#define BCL_TAG_BOUND            "BCL0202"  /* a session cookie bound to an identity */
+#define BCL_TAG_BIND_BAD_HEADER  "BCL0203"  /* the app's binding header is malformed: no binding */
+#define BCL_TAG_UNBOUND_DROPPED  "BCL0204"  /* the app expired its cookie: binding dropped */
+#define BCL_TAG_STORE_DOWN       "BCL0205"  /* store unavailable during a guard check */
 #define BCL_TAG_KEYS_LOADED      "BCL0301"  /* keys loaded from a file */
 #define BCL_TAG_KEY_SKIPPED      "BCL0302"  /* a JWKS key skipped (emitted by the core) */
+
+#define BCL_TAG_STORE            "BCL0400"  /* store lifecycle */
+#define BCL_TAG_STORE_USAGE      "BCL0401"  /* store usage crossed 80% or 100% */
 
 #endif

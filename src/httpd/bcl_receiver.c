@@ -11,6 +11,7 @@
 #include "bcl_form.h"
 #include "bcl_logtags.h"
 #include "bcl_receiver.h"
+#include "bcl_store_shm.h"
 #include "bcl_token.h"
 #include "mod_backchannel_logout.h"
 
@@ -112,6 +113,45 @@ static void log_verdict(request_rec *r, const bcl_verdict_t *v)
     }
 }
 
+/* The revocation is stored before the OP hears 200; if it cannot be, the
+ * OP hears 503 and may retry (section 2.8). */
+static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_verdict_t *v)
+{
+    bcl_server_conf_t *sc = ap_get_module_config(r->server->module_config, &backchannel_logout_module);
+    bcl_store_t *store = sc->rt ? sc->rt->store : NULL;
+    apr_time_t now = apr_time_now();
+    bcl_store_status_t st = BCL_STORE_UNAVAILABLE;
+    bcl_logout_t l;
+    int replayed = 0;
+
+    memset(&l, 0, sizeof(l));
+    bcl_hkey_jti(&l.jti_key, v->iss, v->jti);
+    l.has_sid = v->sid != NULL;
+    if (v->sid != NULL)
+        bcl_hkey_sid(&l.sid_key, v->iss, v->sid);
+    if (v->sub != NULL)
+        bcl_hkey_sub(&l.sub_key, v->iss, v->sub);
+    l.accepted_server = now;
+    l.token_iat = v->iat;
+    /* remembered as long as the token could be accepted again */
+    l.jti_expires = (v->exp ? v->exp : v->iat + BCL_NO_EXP_MAX_AGE) + policy->clock_skew + 1;
+
+    if (store != NULL)
+        st = store->ops->apply_logout(store, &l, apr_time_sec(now), sc->rt->lifetime, &replayed);
+    if (st != BCL_STORE_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      BCL_TAG_STORE_FAILED ": accepted logout token NOT stored (%s): answering 503 so the OP may retry; "
+                      "iss=%s jti=%s", st == BCL_STORE_FULL ? "the store is full: raise BCLStore capacity" : "the store is unavailable",
+                      loggable(r, v->iss), loggable(r, v->jti));
+        return answer(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
+                      st == BCL_STORE_FULL ? "store: the revocation store is full" : "store: the revocation store is unavailable");
+    }
+    if (replayed)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BCL_TAG_REPLAY ": logout token already applied (same jti); "
+                      "nothing changed: iss=%s jti=%s", loggable(r, v->iss), loggable(r, v->jti));
+    return answer(r, HTTP_OK, NULL, NULL);
+}
+
 int bcl_receiver_handler(request_rec *r)
 {
     const bcl_dir_conf_t *conf;
@@ -173,5 +213,5 @@ int bcl_receiver_handler(request_rec *r)
     log_verdict(r, &verdict);
     if (verdict.reason != BCL_OK)
         return refuse(r, HTTP_BAD_REQUEST, verdict.reason, verdict.detail);
-    return answer(r, HTTP_OK, NULL, NULL);
+    return store_logout(r, policy, &verdict);
 }

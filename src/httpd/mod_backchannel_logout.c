@@ -6,36 +6,68 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <http_request.h>
+#include <http_main.h>
+#include <http_core.h>
 #include <openssl/opensslv.h>
 #include <cjose/version.h>
 #include <jansson.h>
 #include "bcl_config.h"
 #include "bcl_logtags.h"
+#include "bcl_guard.h"
 #include "bcl_receiver.h"
+#include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
+
+static int bcl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog; (void)ptemp;
+    return bcl_store_shm_register(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
 
 static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    (void)pconf; (void)plog; (void)ptemp;
+    bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
+    (void)plog; (void)ptemp;
+
+    /* httpd runs post_config once just to check the configuration: no store then */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;
+    sc->rt = apr_pcalloc(pconf, sizeof(*sc->rt));
+    sc->rt->lifetime = sc->lifetime;
+    if (bcl_store_shm_init(s, pconf, sc->capacity, &sc->rt->store) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  BCL_TAG_STARTUP ": mod_backchannel_logout %s initialised (cjose %s, jansson %s, %s)",
                  BCL_VERSION, cjose_version(), JANSSON_VERSION, OPENSSL_VERSION_TEXT);
     return OK;
 }
 
+static void bcl_child_init(apr_pool_t *p, server_rec *s)
+{
+    bcl_store_shm_child_init(p, s);
+}
+
 static void bcl_register_hooks(apr_pool_t *p)
 {
+    /* after mod_env and auth modules have set the environment the guard reads */
+    static const char *const after_env[] = { "mod_env.c", "mod_setenvif.c", "mod_rewrite.c", NULL };
     (void)p;
+    ap_hook_pre_config(bcl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(bcl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(bcl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_receiver_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(bcl_guard_fixup, after_env, NULL, APR_HOOK_LAST);
+    ap_hook_insert_filter(bcl_guard_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(BCL_BIND_FILTER, bcl_guard_bind_filter, NULL, AP_FTYPE_CONTENT_SET);
 }
 
 AP_DECLARE_MODULE(backchannel_logout) = {
     STANDARD20_MODULE_STUFF,
     bcl_dir_conf_create,
     bcl_dir_conf_merge,
-    NULL,
-    NULL,
+    bcl_server_conf_create,
+    bcl_server_conf_merge,
     bcl_directives,
     bcl_register_hooks,
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)

@@ -1,0 +1,33 @@
+/* Cookies as the guard sees them: the request's Cookie header, the app's
+ * Set-Cookie headers, and the expiring Set-Cookie the guard sends. */
+#ifndef BCL_COOKIE_H
+#define BCL_COOKIE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/* Finds cookie `name` in a Cookie header value ("a=1; b=2"). Returns 1 and
+ * points `*value` into `header` (length `*len`), or 0. The first wins. */
+int bcl_cookie_find(const char *header, const char *name, const char **value, apr_size_t *len);
+
+/* The Cookie header without the cookies named in `names` (of const char*);
+ * NULL when nothing is left. */
+const char *bcl_cookie_remove(apr_pool_t *p, const char *header, const apr_array_header_t *names);
+
+/* Parses a Set-Cookie value. Returns 1 when it sets cookie `name`, with
+ * `*value` (pool string) and `*expired` (Max-Age <= 0, an Expires date
+ * before `now`, or an empty value: the app is ending the session). */
+int bcl_set_cookie_parse(apr_pool_t *p, const char *set_cookie, const char *name, long long now,
+                         const char **value, int *expired);
+
+/* "NAME=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=PATH[; Domain=D][; Secure]" */
+const char *bcl_cookie_expiring(apr_pool_t *p, const char *name, const char *path,
+                                const char *domain, int secure);
+
+/* The app's binding header: `iss="...", sid="...", sub="..."` (RFC 9110
+ * quoted strings; tokens accepted too). iss and one of sid/sub required;
+ * unknown names ignored. Returns 0, or -1 with `*err`. */
+int bcl_binding_header_parse(apr_pool_t *p, const char *value, const char **iss,
+                             const char **sid, const char **sub, const char **err);
+
+#endif

@@ -1,0 +1,71 @@
+/* The record model of the revocation store. Every key is a hash: raw cookie
+ * values, and the identities they map to, are never stored. */
+#ifndef BCL_RECORD_H
+#define BCL_RECORD_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define BCL_KEY_LEN 16
+
+typedef struct {
+    unsigned char b[BCL_KEY_LEN];
+} bcl_hkey_t;
+
+typedef enum {
+    BCL_REC_EMPTY = 0,
+    BCL_REC_REVOKED_SID = 1,  /* a logout named (iss, sid) */
+    BCL_REC_REVOKED_SUB = 2,  /* a logout named (iss, sub) only */
+    BCL_REC_BINDING = 3,      /* cookie hash -> the session's identity */
+    BCL_REC_JTI = 4,          /* a logout token already applied */
+    BCL_REC_KINDS
+} bcl_rec_kind_t;
+
+/* One fixed-size record (80 bytes). Times: `t_server` is this server's
+ * clock in microseconds (when a logout was first accepted; when a binding
+ * was made); `t_op` is the OP's clock in seconds (a sub logout token's iat;
+ * an env binding's ID token iat), 0 when unknown. */
+typedef struct {
+    bcl_hkey_t key;
+    uint8_t kind;
+    uint8_t reserved[7];
+    int64_t expires;          /* seconds since the epoch */
+    int64_t t_server;
+    int64_t t_op;
+    bcl_hkey_t sid_key;       /* binding: key of its (iss, sid), zero if none */
+    bcl_hkey_t sub_key;       /* binding: key of its (iss, sub), zero if none */
+} bcl_record_t;
+
+/* Keys: truncated SHA-256 over a kind label and NUL-separated fields. */
+void bcl_hkey_sid(bcl_hkey_t *out, const char *iss, const char *sid);
+void bcl_hkey_sub(bcl_hkey_t *out, const char *iss, const char *sub);
+void bcl_hkey_jti(bcl_hkey_t *out, const char *iss, const char *jti);
+void bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char *value, size_t value_len);
+int bcl_hkey_is_zero(const bcl_hkey_t *k);
+
+/* The identity of a session, as a binding knows it. */
+typedef struct {
+    bcl_hkey_t sid_key;       /* zero when the session has no sid */
+    bcl_hkey_t sub_key;       /* zero when the session has no sub */
+    int64_t began_server;     /* microseconds, this server's clock; 0 if unknown */
+    int64_t began_op;         /* seconds, the OP's clock (ID token iat); 0 if unknown */
+} bcl_identity_t;
+
+/* What a logout token revokes. */
+typedef struct {
+    bcl_hkey_t jti_key;
+    int has_sid;
+    bcl_hkey_t sid_key;       /* when has_sid: only that session */
+    bcl_hkey_t sub_key;       /* otherwise: every session of sub that began before */
+    int64_t accepted_server;  /* microseconds, this server's clock */
+    int64_t token_iat;        /* seconds, the OP's clock */
+    int64_t jti_expires;      /* seconds: how long the jti must be remembered */
+} bcl_logout_t;
+
+/* Whether a session with identity `id` is killed by a sub revocation
+ * record `rev`: it began at or before the logout. Bindings made by this
+ * server compare this server's times; identities from an auth module
+ * compare the OP's iat values. Unknown begin times count as before. */
+int bcl_sub_revocation_applies(const bcl_record_t *rev, const bcl_identity_t *id);
+
+#endif

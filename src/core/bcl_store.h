@@ -1,0 +1,61 @@
+/* The revocation store: what the receiver writes and the guard reads. A
+ * table of operations, one implementation per backend. The shared-memory
+ * backend is bcl_store_table.c over a bcl_table_t; network backends (memcache,
+ * redis) implement the same operations. */
+#ifndef BCL_STORE_H
+#define BCL_STORE_H
+
+#include <apr_pools.h>
+#include "bcl_record.h"
+#include "bcl_table.h"
+
+typedef enum {
+    BCL_STORE_OK = 0,
+    BCL_STORE_FULL,           /* refused: no room without dropping a live record */
+    BCL_STORE_UNAVAILABLE     /* the backend cannot be reached or locked */
+} bcl_store_status_t;
+
+typedef enum {
+    BCL_SESSION_UNBOUND = 0,  /* the store knows nothing of this session */
+    BCL_SESSION_LIVE,
+    BCL_SESSION_REVOKED
+} bcl_session_state_t;
+
+typedef struct bcl_store_t bcl_store_t;
+
+typedef struct {
+    const char *name;
+    /* Stores what a logout token revokes, and its jti, all or nothing.
+     * `*replayed` is set when the jti was already applied: nothing changes. */
+    bcl_store_status_t (*apply_logout)(bcl_store_t *s, const bcl_logout_t *l,
+                                       int64_t now, int64_t lifetime, int *replayed);
+    /* Binds a session cookie (by hash) to an identity until `expires`. */
+    bcl_store_status_t (*bind)(bcl_store_t *s, const bcl_hkey_t *cookie,
+                               const bcl_identity_t *id, int64_t now, int64_t expires);
+    bcl_store_status_t (*unbind)(bcl_store_t *s, const bcl_hkey_t *cookie);
+    /* The state of the session a cookie is bound to; `id` receives the binding. */
+    bcl_store_status_t (*cookie_state)(bcl_store_t *s, const bcl_hkey_t *cookie, int64_t now,
+                                       bcl_session_state_t *state, bcl_identity_t *id);
+    /* The state of a session whose identity an auth module supplied. */
+    bcl_store_status_t (*identity_state)(bcl_store_t *s, const bcl_identity_t *id, int64_t now,
+                                         bcl_session_state_t *state);
+    bcl_store_status_t (*stats)(bcl_store_t *s, int64_t now, bcl_table_stats_t *out);
+} bcl_store_ops_t;
+
+struct bcl_store_t {
+    const bcl_store_ops_t *ops;
+    void *ctx;
+};
+
+/* The lock a table store takes around each operation (a global mutex in the
+ * module; nothing in single-threaded tests). `lock` returns 0 on success. */
+typedef struct {
+    int (*lock)(void *baton);
+    void (*unlock)(void *baton);
+    void *baton;
+} bcl_store_lock_t;
+
+/* A store over a table in memory the caller provides (and keeps alive). */
+bcl_store_t *bcl_store_table_create(apr_pool_t *p, bcl_table_t *table, const bcl_store_lock_t *lock);
+
+#endif

@@ -1,0 +1,59 @@
+/* A fixed-capacity hash table of store records in one block of memory (APR
+ * shared memory in the module, plain memory in the unit tests). Linear
+ * probing with backward-shift deletion: no tombstones, so a look-up costs
+ * the same however long the table has run. Not locked: the caller holds the
+ * store's mutex around every call. An unexpired record is never evicted. */
+#ifndef BCL_TABLE_H
+#define BCL_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bcl_record.h"
+
+typedef struct bcl_table_t bcl_table_t;
+
+typedef enum {
+    BCL_TABLE_OK = 0,
+    BCL_TABLE_FULL,       /* no room for a new record without dropping a live one */
+    BCL_TABLE_CORRUPT     /* the memory does not hold a table of this version */
+} bcl_table_status_t;
+
+typedef struct {
+    uint32_t capacity;            /* records of every kind */
+    uint32_t used;                /* slots holding a record (expired ones until reused or swept) */
+    uint32_t by_kind[BCL_REC_KINDS];  /* live records by kind (filled by bcl_table_stats) */
+    uint64_t refused_full;        /* inserts refused because the table was full */
+} bcl_table_stats_t;
+
+/* Bytes of memory a table of `capacity` records needs. */
+size_t bcl_table_size(uint32_t capacity);
+
+/* Formats `mem` (bcl_table_size(capacity) bytes) as an empty table. */
+bcl_table_t *bcl_table_init(void *mem, uint32_t capacity);
+
+/* Uses a table formatted earlier (after a graceful restart); NULL if the
+ * memory does not hold one. */
+bcl_table_t *bcl_table_attach(void *mem, size_t size);
+
+/* Finds the unexpired record with `key`; NULL when none. */
+const bcl_record_t *bcl_table_get(bcl_table_t *t, const bcl_hkey_t *key, int64_t now);
+
+/* Inserts or replaces the record with rec->key. */
+bcl_table_status_t bcl_table_put(bcl_table_t *t, const bcl_record_t *rec, int64_t now);
+
+/* Room for `n` new records, now? (To store a logout's records all or none.) */
+int bcl_table_has_room(bcl_table_t *t, uint32_t n, int64_t now);
+
+/* Removes the record with `key`, if any. Returns 1 if one was removed. */
+int bcl_table_remove(bcl_table_t *t, const bcl_hkey_t *key);
+
+/* Removes expired records; returns how many. O(capacity): maintenance only. */
+uint32_t bcl_table_sweep(bcl_table_t *t, int64_t now);
+
+void bcl_table_stats(bcl_table_t *t, int64_t now, bcl_table_stats_t *out);
+
+/* Usage thresholds (80%, 100%) crossed upwards since the last call; for
+ * logging each crossing once. Returns a bit set: 1 = 80%, 2 = 100%. */
+unsigned bcl_table_take_crossings(bcl_table_t *t);
+
+#endif

@@ -1,0 +1,29 @@
+/* The default store: a bcl_table_t in APR shared memory, shared by every
+ * child of every MPM, guarded by a global mutex (configurable with the
+ * Mutex directive, name "bcl-store"). */
+#ifndef BCL_STORE_SHM_H
+#define BCL_STORE_SHM_H
+
+#include <httpd.h>
+#include "bcl_store.h"
+
+#define BCL_STORE_MUTEX_TYPE "bcl-store"
+
+struct bcl_runtime_t {
+    bcl_store_t *store;       /* NULL until post_config */
+    apr_int64_t lifetime;     /* BCLRevocationLifetime */
+};
+
+/* pre_config: makes "Mutex bcl-store ..." known. */
+apr_status_t bcl_store_shm_register(apr_pool_t *pconf);
+
+/* post_config: creates the table, or finds the one an earlier generation
+ * made. The segment and mutex live in the process pool, which a graceful
+ * restart keeps, so revocations survive it. */
+apr_status_t bcl_store_shm_init(server_rec *s, apr_pool_t *pconf, apr_uint32_t capacity,
+                                bcl_store_t **store);
+
+/* child_init: re-attaches the mutex in the child. */
+void bcl_store_shm_child_init(apr_pool_t *p, server_rec *s);
+
+#endif
