@@ -59,6 +59,17 @@ static bcl_reason_t check_audience(json_t *claims, const bcl_policy_t *policy, b
     return BCL_OK;
 }
 
+/* A JSON number as whole seconds, or -1 when it is not a time at all
+ * (negative, or too large for 64 bits: casting such a double is undefined). */
+static int json_seconds(json_t *v, long long *out)
+{
+    double d = json_number_value(v);
+    if (!json_is_number(v) || !(d >= 0.0 && d < 9.0e15))
+        return -1;
+    *out = (long long)d;
+    return 0;
+}
+
 static bcl_reason_t check_times(apr_pool_t *p, json_t *claims, const bcl_policy_t *policy,
                                 long long now, bcl_verdict_t *v)
 {
@@ -68,24 +79,26 @@ static bcl_reason_t check_times(apr_pool_t *p, json_t *claims, const bcl_policy_
 
     if (!json_is_number(iat))
         return fail(v, BCL_R_IAT, iat ? "iat is not a number" : "iat is missing");
-    v->iat = (long long)json_number_value(iat);
+    if (json_seconds(iat, &v->iat) != 0)
+        return fail(v, BCL_R_IAT, "iat is not a valid time");
     if (v->iat > now + skew)
-        return fail(v, BCL_R_IAT, apr_psprintf(p, "iat is %lld s in the future (allowed skew %lld s)",
-                                               v->iat - now, skew));
+        return fail(v, BCL_R_IAT, apr_psprintf(p, "iat is %" APR_INT64_T_FMT " s in the future (allowed skew %" APR_INT64_T_FMT " s)",
+                                               (apr_int64_t)(v->iat - now), (apr_int64_t)skew));
     if (exp != NULL) {
         if (!json_is_number(exp))
             return fail(v, BCL_R_EXP, "exp is not a number");
-        v->exp = (long long)json_number_value(exp);
+        if (json_seconds(exp, &v->exp) != 0)
+            return fail(v, BCL_R_EXP, "exp is not a valid time");
         if (now > v->exp + skew)
-            return fail(v, BCL_R_EXP, apr_psprintf(p, "token expired %lld s ago (allowed skew %lld s)",
-                                                   now - v->exp, skew));
+            return fail(v, BCL_R_EXP, apr_psprintf(p, "token expired %" APR_INT64_T_FMT " s ago (allowed skew %" APR_INT64_T_FMT " s)",
+                                                   (apr_int64_t)(now - v->exp), (apr_int64_t)skew));
         return BCL_OK;
     }
     if (policy->require_exp)
         return fail(v, BCL_R_EXP, "exp is missing (BCLRequireExp Off accepts fresh tokens without exp)");
     if (v->iat < now - BCL_NO_EXP_MAX_AGE - skew)
-        return fail(v, BCL_R_EXP, apr_psprintf(p, "token without exp is %lld s old (at most %d s plus skew %lld s)",
-                                               now - v->iat, BCL_NO_EXP_MAX_AGE, skew));
+        return fail(v, BCL_R_EXP, apr_psprintf(p, "token without exp is %" APR_INT64_T_FMT " s old (at most %d s plus skew %" APR_INT64_T_FMT " s)",
+                                               (apr_int64_t)(now - v->iat), BCL_NO_EXP_MAX_AGE, (apr_int64_t)skew));
     return BCL_OK;
 }
 
