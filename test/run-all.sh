@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The project's test command: builds mod_backchannel_logout from scratch and
+# runs every test stage. Exits non-zero as soon as one stage fails.
+#
+# Usage: bash test/run-all.sh [--quick]
+#
+#   --quick   skip the sanitizer/valgrind stage and fuzzing (for local
+#             development; CI always runs everything)
+#
+# Stages, in order:
+#   1. install dependencies         tools/install-deps.sh
+#   2. autoreconf -fi
+#   3. ./configure --enable-werror
+#   4. make -j2
+#   5. unit tests                   make check (Check)
+#   6. sanitizers + valgrind        test/unit/run-sanitizers.sh   (not with --quick)
+#   7. fuzzing, 60 s                test/fuzz/run.sh 60           (not with --quick)
+#   8. integration tests            /usr/bin/python3 -m pytest -q test/integration
+set -euo pipefail
+
+usage() {
+    sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
+}
+
+quick=0
+for arg in "$@"; do
+    case "$arg" in
+        --quick) quick=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) printf 'run-all.sh: unknown option: %s\n' "$arg" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+total_stages=8
+stage_no=0
+stage_name=""
+stage_start=0
+run_start=$(date +%s)
+summary=()
+
+stage() {
+    stage_finish
+    stage_no=$((stage_no + 1))
+    stage_name="$1"
+    stage_start=$(date +%s)
+    printf '\n==============================================================\n'
+    printf '== [%d/%d] %s\n' "$stage_no" "$total_stages" "$stage_name"
+    printf '==============================================================\n'
+}
+
+# Records the stage that just ended (called when the next one starts).
+stage_finish() {
+    if [ -n "$stage_name" ]; then
+        summary+=("$(printf '  ok    %4ds  [%d] %s' "$(( $(date +%s) - stage_start ))" "$stage_no" "$stage_name")")
+        stage_name=""
+    fi
+}
+
+skip() {
+    stage_no=$((stage_no + 1))
+    summary+=("$(printf '  skip         [%d] %s (--quick)' "$stage_no" "$1")")
+    printf '\n== [%d/%d] %s: skipped (--quick)\n' "$stage_no" "$total_stages" "$1"
+}
+
+on_exit() {
+    local rc=$?
+    if [ "$rc" -ne 0 ]; then
+        printf '\n==============================================================\n' >&2
+        if [ -n "$stage_name" ]; then
+            printf '== FAILED at stage [%d/%d] %s (exit %d)\n' "$stage_no" "$total_stages" "$stage_name" "$rc" >&2
+        else
+            printf '== FAILED (exit %d)\n' "$rc" >&2
+        fi
+        printf '==============================================================\n' >&2
+    fi
+}
+trap on_exit EXIT
+
+# A stage script written elsewhere in the tree must exist: a missing one is a
+# failure, not a silent skip.
+require_script() {
+    if [ ! -f "$1" ]; then
+        printf 'run-all.sh: %s is missing\n' "$1" >&2
+        return 1
+    fi
+}
+
+stage "install dependencies (tools/install-deps.sh)"
+bash tools/install-deps.sh
+
+stage "autoreconf -fi"
+autoreconf -fi
+
+stage "./configure --enable-werror"
+./configure --enable-werror
+
+stage "make -j2"
+make -j2
+
+stage "unit tests (make check)"
+if ! make -j2 check; then
+    # automake's harness keeps the test output in log files: show it here so
+    # a CI log is enough to see what failed.
+    for log in test-suite.log test/unit/*.log; do
+        [ -f "$log" ] || continue
+        printf '\n--- %s ---\n' "$log"
+        cat "$log"
+    done
+    exit 1
+fi
+
+if [ "$quick" -eq 1 ]; then
+    stage_finish
+    skip "sanitizers and valgrind (test/unit/run-sanitizers.sh)"
+    skip "fuzzing (test/fuzz/run.sh 60)"
+else
+    stage "sanitizers and valgrind (test/unit/run-sanitizers.sh)"
+    require_script test/unit/run-sanitizers.sh
+    bash test/unit/run-sanitizers.sh
+
+    stage "fuzzing (test/fuzz/run.sh 60)"
+    require_script test/fuzz/run.sh
+    bash test/fuzz/run.sh 60
+fi
+
+stage "integration tests (pytest test/integration)"
+# Debian's interpreter: the first python3 on PATH may lack pytest.
+/usr/bin/python3 -m pytest -q test/integration
+stage_finish
+
+printf '\n==============================================================\n'
+printf '== all stages passed in %ds\n' "$(( $(date +%s) - run_start ))"
+printf '%s\n' "${summary[@]}"
+printf '==============================================================\n'
