@@ -16,13 +16,12 @@ typedef int cookie_fn(void *baton, const char *name, apr_size_t nlen, const char
 static int cookie_walk(const char *h, cookie_fn *fn, void *baton)
 {
     while (h != NULL && *h) {
-        while (is_ows(*h) || *h == ';')
+        while (is_ows(*h) || *h == ';' || *h == ',')
             h++;
         if (!*h)
             break;
-        const char *pair = h, *end = strchr(h, ';');
-        if (end == NULL)
-            end = h + strlen(h);
+        /* ',' separates too: httpd joins several Cookie header lines with ", " */
+        const char *pair = h, *end = h + strcspn(h, ";,");
         const char *eq = memchr(h, '=', (apr_size_t)(end - h));
         const char *name_end = eq ? eq : end;
         while (name_end > pair && is_ows(name_end[-1]))
@@ -42,35 +41,36 @@ static int cookie_walk(const char *h, cookie_fn *fn, void *baton)
 
 typedef struct {
     const char *name;
-    const char *value;
-    apr_size_t len;
+    const char **values;
+    apr_size_t *lens;
+    int max, count;
 } find_ctx_t;
 
-static int find_one(void *baton, const char *name, apr_size_t nlen, const char *value,
-                    apr_size_t vlen, const char *pair, apr_size_t plen)
+static int find_each(void *baton, const char *name, apr_size_t nlen, const char *value,
+                     apr_size_t vlen, const char *pair, apr_size_t plen)
 {
     find_ctx_t *f = baton;
     (void)pair; (void)plen;
     if (nlen != strlen(f->name) || memcmp(name, f->name, nlen) != 0)
         return 0;
-    f->value = value;
-    f->len = vlen;
-    return 1;
+    /* a quoted cookie value (RFC 6265) is the same session as unquoted */
+    if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+        value++;
+        vlen -= 2;
+    }
+    f->values[f->count] = value;
+    f->lens[f->count] = vlen;
+    f->count++;
+    return f->count == f->max;
 }
 
-int bcl_cookie_find(const char *header, const char *name, const char **value, apr_size_t *len)
+int bcl_cookie_find_all(const char *header, const char *name, const char **values,
+                        apr_size_t *lens, int max)
 {
-    find_ctx_t f = { name, NULL, 0 };
-    if (!cookie_walk(header, find_one, &f))
-        return 0;
-    /* a quoted cookie value (RFC 6265) is the same session as unquoted */
-    if (f.len >= 2 && f.value[0] == '"' && f.value[f.len - 1] == '"') {
-        f.value++;
-        f.len -= 2;
-    }
-    *value = f.value;
-    *len = f.len;
-    return 1;
+    find_ctx_t f = { name, values, lens, max, 0 };
+    if (max > 0)
+        cookie_walk(header, find_each, &f);
+    return f.count;
 }
 
 typedef struct {

@@ -6,9 +6,12 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
-/* Finds cookie `name` in a Cookie header value ("a=1; b=2"). Returns 1 and
- * points `*value` into `header` (length `*len`), or 0. The first wins. */
-int bcl_cookie_find(const char *header, const char *name, const char **value, apr_size_t *len);
+/* Finds every cookie `name` in a Cookie header value ("a=1; b=2"; httpd
+ * joins several header lines with ", ", so ',' separates too). Points
+ * values[i] into `header` (length lens[i]); returns how many, at most `max`.
+ * Every copy counts: a client may send a decoy first. */
+int bcl_cookie_find_all(const char *header, const char *name, const char **values,
+                        apr_size_t *lens, int max);
 
 /* The Cookie header without the cookies named in `names` (of const char*);
  * NULL when nothing is left. */

@@ -112,16 +112,24 @@ int bcl_guard_fixup(request_rec *r)
     ap_set_module_config(r->request_config, &backchannel_logout_module, note);
 
     for (int i = 0; cookies != NULL && i < conf->session_cookies->nelts && note->count < MAX_GUARDED_COOKIES; i++) {
-        const char *name = APR_ARRAY_IDX(conf->session_cookies, i, const char *), *value;
-        apr_size_t len;
-        if (bcl_cookie_find(cookies, name, &value, &len) && len > 0) {
+        const char *name = APR_ARRAY_IDX(conf->session_cookies, i, const char *);
+        const char *values[MAX_GUARDED_COOKIES];
+        apr_size_t lens[MAX_GUARDED_COOKIES];
+        int n = bcl_cookie_find_all(cookies, name, values, lens, MAX_GUARDED_COOKIES - note->count);
+        for (int j = 0; j < n; j++) {
+            if (lens[j] == 0)
+                continue;
             note->names[note->count] = name;
-            bcl_hkey_cookie(&note->keys[note->count], name, value, len);
+            bcl_hkey_cookie(&note->keys[note->count], name, values[j], lens[j]);
             note->count++;
         }
     }
     if (note->count == 0 || store == NULL)
         return DECLINED;
+    /* More copies of session cookies than we check: refuse rather than let an
+     * unchecked copy through. */
+    if (note->count == MAX_GUARDED_COOKIES)
+        return refuse_session(r, conf, note, "too many session cookies in one request", BCL_TAG_SESSION_REVOKED);
 
     now = apr_time_sec(apr_time_now());
     if (conf->bind_mode == BCL_BIND_ENV) {
@@ -207,15 +215,27 @@ static int name_index(const guard_note_t *note, const char *name)
 
 /* Binds each cookie the response sets (or, when it sets none, the request's
  * cookies) to `id`, and drops the binding of each cookie it expires. */
+static int is_request_cookie(const guard_note_t *note, const bcl_hkey_t *key)
+{
+    for (int i = 0; note != NULL && i < note->count; i++) {
+        if (memcmp(note->keys[i].b, key->b, BCL_KEY_LEN) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies_t *sc,
                            const guard_note_t *note, const bcl_identity_t *id, apr_int64_t lifetime,
                            int bind_request_cookies)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
+    /* After a refusal the request's cookies stay as the store has them: the
+     * app never saw them, so nothing it answers may unbind or rebind them. */
+    int refused = note != NULL && note->expired_by_us;
     int bound = 0;
 
     for (int i = 0; i < sc->count; i++) {
-        int old = name_index(note, sc->names[i]);
+        int old = refused ? -1 : name_index(note, sc->names[i]);
         if (sc->expired[i]) {
             if (old >= 0) {
                 store->ops->unbind(store, &note->keys[old]);
@@ -228,6 +248,11 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
             continue;
         bcl_hkey_t key;
         bcl_hkey_cookie(&key, sc->names[i], sc->values[i], strlen(sc->values[i]));
+        if (refused && is_request_cookie(note, &key))
+            continue;
+        /* On rotation the old value keeps its binding until it expires: if
+         * the app does not really kill old values, a copy of one must still
+         * die with the session. */
         if (store->ops->bind(store, &key, id, now, now + lifetime) != BCL_STORE_OK)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_STORE_FAILED ": cannot store the binding of cookie %s: "
                           "the store is full or unavailable", sc->names[i]);
@@ -235,7 +260,7 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_BOUND ": cookie %s bound", sc->names[i]);
         bound = 1;
     }
-    for (int i = 0; id != NULL && bind_request_cookies && !bound && note != NULL && i < note->count; i++) {
+    for (int i = 0; id != NULL && bind_request_cookies && !bound && !refused && note != NULL && i < note->count; i++) {
         if (store->ops->bind(store, &note->keys[i], id, now, now + lifetime) == BCL_STORE_OK)
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_BOUND ": cookie %s bound", note->names[i]);
     }
