@@ -40,6 +40,9 @@ typedef struct {
     bcl_store_status_t (*identity_state)(bcl_store_t *s, const bcl_identity_t *id, int64_t now,
                                          bcl_session_state_t *state);
     bcl_store_status_t (*stats)(bcl_store_t *s, int64_t now, bcl_table_stats_t *out);
+    /* Usage thresholds crossed since the last call (1 = 80%, 2 = 100%), so
+     * that each crossing is logged once, not once per request. */
+    unsigned (*usage_crossings)(bcl_store_t *s);
 } bcl_store_ops_t;
 
 struct bcl_store_t {

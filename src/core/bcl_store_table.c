@@ -154,6 +154,17 @@ static bcl_store_status_t table_stats(bcl_store_t *s, int64_t now, bcl_table_sta
     return BCL_STORE_OK;
 }
 
+static unsigned table_usage_crossings(bcl_store_t *s)
+{
+    table_store_t *ts = s->ctx;
+    unsigned crossed;
+    if (take(ts) != 0)
+        return 0;
+    crossed = bcl_table_take_crossings(ts->table);
+    give(ts);
+    return crossed;
+}
+
 static const bcl_store_ops_t table_ops = {
     "shm",
     table_apply_logout,
@@ -162,6 +173,7 @@ static const bcl_store_ops_t table_ops = {
     table_cookie_state,
     table_identity_state,
     table_stats,
+    table_usage_crossings,
 };
 
 bcl_store_t *bcl_store_table_create(apr_pool_t *p, bcl_table_t *table, const bcl_store_lock_t *lock)

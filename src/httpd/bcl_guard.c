@@ -111,11 +111,13 @@ int bcl_guard_fixup(request_rec *r)
     note = apr_pcalloc(r->pool, sizeof(*note));
     ap_set_module_config(r->request_config, &backchannel_logout_module, note);
 
-    for (int i = 0; cookies != NULL && i < conf->session_cookies->nelts && note->count < MAX_GUARDED_COOKIES; i++) {
+    int seen = 0;
+    for (int i = 0; cookies != NULL && i < conf->session_cookies->nelts && seen < MAX_GUARDED_COOKIES; i++) {
         const char *name = APR_ARRAY_IDX(conf->session_cookies, i, const char *);
         const char *values[MAX_GUARDED_COOKIES];
         apr_size_t lens[MAX_GUARDED_COOKIES];
-        int n = bcl_cookie_find_all(cookies, name, values, lens, MAX_GUARDED_COOKIES - note->count);
+        int n = bcl_cookie_find_all(cookies, name, values, lens, MAX_GUARDED_COOKIES - seen);
+        seen += n;
         for (int j = 0; j < n; j++) {
             if (lens[j] == 0)
                 continue;
@@ -124,12 +126,14 @@ int bcl_guard_fixup(request_rec *r)
             note->count++;
         }
     }
-    if (note->count == 0 || store == NULL)
+    if (seen == 0 || store == NULL)
         return DECLINED;
-    /* More copies of session cookies than we check: refuse rather than let an
-     * unchecked copy through. */
-    if (note->count == MAX_GUARDED_COOKIES)
+    /* As many copies of session cookies as we check, or more: refuse rather
+     * than let an unchecked copy through. */
+    if (seen >= MAX_GUARDED_COOKIES)
         return refuse_session(r, conf, note, "too many session cookies in one request", BCL_TAG_SESSION_REVOKED);
+    if (note->count == 0)
+        return DECLINED;
 
     now = apr_time_sec(apr_time_now());
     if (conf->bind_mode == BCL_BIND_ENV) {
@@ -258,8 +262,14 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
                           "the store is full or unavailable", sc->names[i]);
         else
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_BOUND ": cookie %s bound", sc->names[i]);
+        bcl_store_report_usage(r, store);
         bound = 1;
     }
+    /* The request's cookie already bound to this identity keeps its start
+     * time: re-binding must not make a session look newer than a sub logout. */
+    if (note != NULL && note->live && id != NULL && memcmp(&note->id.sid_key, &id->sid_key, BCL_KEY_LEN) == 0
+        && memcmp(&note->id.sub_key, &id->sub_key, BCL_KEY_LEN) == 0)
+        bind_request_cookies = 0;
     for (int i = 0; id != NULL && bind_request_cookies && !bound && !refused && note != NULL && i < note->count; i++) {
         if (store->ops->bind(store, &note->keys[i], id, now, now + lifetime) == BCL_STORE_OK)
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_BOUND ": cookie %s bound", note->names[i]);

@@ -136,8 +136,10 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
     /* remembered as long as the token could be accepted again */
     l.jti_expires = (v->exp ? v->exp : v->iat + BCL_NO_EXP_MAX_AGE) + policy->clock_skew + 1;
 
-    if (store != NULL)
+    if (store != NULL) {
         st = store->ops->apply_logout(store, &l, apr_time_sec(now), sc->rt->lifetime, &replayed);
+        bcl_store_report_usage(r, store);
+    }
     if (st != BCL_STORE_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       BCL_TAG_STORE_FAILED ": accepted logout token NOT stored (%s): answering 503 so the OP may retry; "

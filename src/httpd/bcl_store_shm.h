@@ -23,6 +23,9 @@ apr_status_t bcl_store_shm_register(apr_pool_t *pconf);
 apr_status_t bcl_store_shm_init(server_rec *s, apr_pool_t *pconf, apr_uint32_t capacity,
                                 bcl_store_t **store);
 
+/* Logs (once each) that the store's usage crossed 80% or 100%. */
+void bcl_store_report_usage(request_rec *r, bcl_store_t *store);
+
 /* child_init: re-attaches the mutex in the child. */
 void bcl_store_shm_child_init(apr_pool_t *p, server_rec *s);
 

@@ -504,6 +504,20 @@ class TestRevocation:
                 "the backend received a revoked session cookie (request Cookie: %s): %r (status %d)" % (
                     header, got, r.status_code)
 
+    def test_revoked_cookie_hidden_behind_many_empty_and_junk_copies(self, guard):
+        """Empty copies count towards the copies checked: a revoked value
+        after them is never let through unchecked."""
+        sid = uid("sid")
+        cookie = guard.login("/app/", sid=sid)
+        guard.logout(sid=sid)
+        junk = ["%s=" % COOKIE] + ["%s=junk%d" % (COOKIE, i) for i in range(7)]
+        for count in (1, 7, 12):
+            header = "; ".join(junk[:count] + ["%s=%s" % (COOKIE, cookie)])
+            r, tag = guard.get("/app/", cookie=header)
+            got = [s["cookie"] for s in guard.backend.seen(tag)]
+            assert r.status_code == 401, (count, r.status_code)
+            assert not any(cookie in (c or "") for c in got), (count, got)
+
     def test_revoked_cookie_in_a_second_cookie_header_line(self, guard):
         """Two Cookie header lines (httpd joins them with ", "): the revoked
         value must not reach the app (e.g. Python's http.cookies reads
@@ -1023,6 +1037,10 @@ def test_full_store_refuses_new_records_and_keeps_old_ones(mpm, backend, op_keys
         assert tok not in r.text
         line = h.wait_log(TAG_STORE_FAILED, claims["jti"], since=mark)
         assert "full" in line, line
+        # the usage warnings: 80% and 100%, each logged once
+        usage = [l for l in h.log_text().splitlines() if "BCL0401" in l]
+        assert any("80%" in l for l in usage) and any("is full" in l for l in usage), usage
+        assert len(usage) == 2, usage
         # ...again (the OP retries): still 503, never 200
         r = g.post(tok)
         assert r.status_code == 503
