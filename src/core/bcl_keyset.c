@@ -58,11 +58,35 @@ static const char *key_label(apr_pool_t *p, int i, const char *kid)
     return kid ? apr_psprintf(p, "key #%d (kid \"%s\")", i, kid) : apr_psprintf(p, "key #%d", i);
 }
 
+/* cjose's base64url decoder aborts the process (an assert) on some invalid
+ * input, so every key member is checked here first, strictly. */
+static int members_are_base64url(apr_pool_t *p, json_t *key, const char **err)
+{
+    static const char *const members[] = { "n", "e", "d", "p", "q", "dp", "dq", "qi", "x", "y", NULL };
+    for (int i = 0; members[i] != NULL; i++) {
+        json_t *m = json_object_get(key, members[i]);
+        unsigned char *raw;
+        apr_size_t raw_len;
+        if (m == NULL)
+            continue;
+        if (!json_is_string(m) || json_string_length(m) == 0
+            || bcl_b64url_decode(p, json_string_value(m), json_string_length(m), &raw, &raw_len) != 0) {
+            *err = apr_psprintf(p, "member \"%s\" is not base64url", members[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static cjose_jwk_t *import_with_cjose(apr_pool_t *p, json_t *key, const char **err)
 {
     cjose_err cerr = { 0 };
-    char *text = json_dumps(key, JSON_COMPACT);
+    char *text;
     cjose_jwk_t *jwk = NULL;
+
+    if (!members_are_base64url(p, key, err))
+        return NULL;
+    text = json_dumps(key, JSON_COMPACT);
 
     if (text == NULL) {
         *err = "out of memory";
