@@ -1,0 +1,97 @@
+#!/bin/sh
+# Builds and runs the libFuzzer targets of the core.
+#
+#   test/fuzz/run.sh [SECONDS]
+#
+# SECONDS is the time given to EACH target (default 20, so 60 s for the three
+# targets: token, form, jwks). Each target is built from src/core/*.c plus
+# test/fuzz/fuzz_common.c and test/fuzz/fuzz_<target>.c with
+#   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# and run on a copy of test/fuzz/corpus/<target>/ (the committed seeds are
+# never modified) with -max_len=20000. LeakSanitizer is on: each input gets a
+# fresh pool, destroyed after it, so memory the core leaks shows up.
+#
+# Exit status: 0 when every target ran its time without a crash, leak,
+# sanitizer report or timeout; 1 otherwise (and on build failure).
+#
+# Environment:
+#   CC             compiler (default clang; needs libFuzzer: clang 14 works,
+#                  LeakSanitizer needs Debian's libclang-rt-14-dev)
+#   FUZZ_WORK      work directory (default: a new mktemp -d under /tmp); holds
+#                  the binaries, the grown corpora, logs and crash artifacts
+#   FUZZ_TARGETS   targets to run (default "token form jwks")
+#   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=4 -workers=4"
+#   FUZZ_CORE_DIR  where the core's sources are (default src/core; e.g. a
+#                  patched copy, to try a fix)
+#
+# Reproduce a crash: $FUZZ_WORK/fuzz_<target> $FUZZ_WORK/artifacts/<target>/crash-...
+# Regenerate seeds and embedded keys: /usr/bin/python3 test/fuzz/gen_corpus.py
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+SECS=${1:-20}
+CC=${CC:-clang}
+TARGETS=${FUZZ_TARGETS:-"token form jwks"}
+WORK=${FUZZ_WORK:-$(mktemp -d /tmp/bcl-fuzz.XXXXXX)}
+CORE=${FUZZ_CORE_DIR:-$TOP/src/core}
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+case "$SECS" in
+    ''|*[!0-9]*) echo "usage: $0 [SECONDS]  (per target)" >&2; exit 2 ;;
+esac
+
+mkdir -p "$WORK/obj" || exit 1
+PKGS="apr-1 apr-util-1 cjose jansson openssl"
+PKG_CFLAGS=$(pkg-config --cflags $PKGS) || { echo "pkg-config failed for: $PKGS" >&2; exit 1; }
+PKG_LIBS=$(pkg-config --libs $PKGS) || exit 1
+
+echo "== building in $WORK"
+objs=""
+for src in "$CORE"/*.c "$HERE/fuzz_common.c"; do
+    obj="$WORK/obj/$(basename "$src" .c).o"
+    $CC -g -O1 $SAN -fsanitize=fuzzer-no-link -std=gnu11 -Wall -Wextra \
+        -I"$CORE" -I"$HERE" $PKG_CFLAGS -c "$src" -o "$obj" || { echo "build failed: $src" >&2; exit 1; }
+    objs="$objs $obj"
+done
+for t in $TARGETS; do
+    $CC -g -O1 $SAN -fsanitize=fuzzer -std=gnu11 -Wall -Wextra \
+        -I"$CORE" -I"$HERE" $PKG_CFLAGS "$HERE/fuzz_$t.c" $objs \
+        -o "$WORK/fuzz_$t" $PKG_LIBS || { echo "build failed: fuzz_$t" >&2; exit 1; }
+done
+
+status=0
+summary=""
+for t in $TARGETS; do
+    corpus="$WORK/corpus/$t"
+    arts="$WORK/artifacts/$t"
+    mkdir -p "$corpus" "$arts"
+    if [ -d "$HERE/corpus/$t" ]; then
+        cp -p "$HERE/corpus/$t"/* "$corpus"/ 2>/dev/null
+    fi
+    seeds=$(ls "$corpus" | wc -l)
+    echo "== fuzz_$t: ${SECS}s, $seeds seeds"
+    # shellcheck disable=SC2086
+    "$WORK/fuzz_$t" -max_total_time="$SECS" -max_len=20000 -timeout=10 -rss_limit_mb=4096 \
+        -print_final_stats=1 -artifact_prefix="$arts/" ${FUZZ_ARGS:-} "$corpus" \
+        >"$WORK/$t.log" 2>&1
+    rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$WORK/$t.log" | tail -1)
+    final=$(ls "$corpus" | wc -l)
+    found=$(ls "$arts" | wc -l)
+    if [ $rc -ne 0 ] || [ "$found" -ne 0 ] || grep -q -E '^==[0-9]+==ERROR|runtime error:' "$WORK/$t.log"; then
+        status=1
+        line="FAIL  fuzz_$t: exit $rc, ${execs:-?} runs, artifacts: $(ls "$arts" | tr '\n' ' ')"
+        echo "---- last lines of $WORK/$t.log"
+        grep -E -A30 '^==[0-9]+==ERROR|runtime error:|deadly signal|Test unit written' "$WORK/$t.log" | head -60
+    else
+        line="ok    fuzz_$t: ${execs:-?} runs, corpus $seeds -> $final"
+    fi
+    echo "$line"
+    summary="$summary$line
+"
+done
+
+echo "== summary (work dir $WORK)"
+printf '%s' "$summary"
+exit $status
