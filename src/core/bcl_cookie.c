@@ -158,7 +158,10 @@ int bcl_set_cookie_parse(apr_pool_t *p, const char *set_cookie, const char *name
         } else if (!have_max_age && alen > 8 && strncasecmp(a, "expires=", 8) == 0) {
             char *date = apr_pstrmemdup(p, a + 8, alen - 8);
             apr_time_t t = apr_date_parse_rfc(date);
-            if (t != APR_DATE_BAD && apr_time_sec(t) <= now)
+            /* APR_DATE_BAD is 0, which is also the epoch that apps use most
+             * to expire a cookie; an unparsable date is ignored (RFC 6265) */
+            if ((t != APR_DATE_BAD && apr_time_sec(t) <= now)
+                || (t == APR_DATE_BAD && strstr(date, "1970") != NULL))
                 *expired = 1;
         }
         a = a_end;

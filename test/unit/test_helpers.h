@@ -156,5 +156,6 @@ Suite *form_suite(void);
 Suite *keyset_suite(void);
 Suite *token_suite(void);
 Suite *jwe_suite(void);
+Suite *store_suite(void);
 
 #endif
