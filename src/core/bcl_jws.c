@@ -56,12 +56,13 @@ bcl_reason_t bcl_jose_header_parse(apr_pool_t *p, const char *b64, apr_size_t le
     }
     crit = json_object_get(h, "crit");
     if (crit != NULL) {
+        /* `first` belongs to `h`: the message is made before `h` goes */
         json_t *first = json_array_get(crit, 0);
+        const char *detail = json_is_array(crit) && json_is_string(first)
+            ? apr_psprintf(p, "critical header parameter \"%s\" is not understood", clip(p, json_string_value(first)))
+            : "crit is not a non-empty array of names";
         json_decref(h);
-        if (!json_is_array(crit) || !json_is_string(first))
-            return fail(v, BCL_R_CRIT, "crit is not a non-empty array of names");
-        return fail(v, BCL_R_CRIT, apr_psprintf(p, "critical header parameter \"%s\" is not understood",
-                                                clip(p, json_string_value(first))));
+        return fail(v, BCL_R_CRIT, detail);
     }
     typ = json_object_get(h, "typ");
     if (typ != NULL && (!json_is_string(typ) || !typ_allowed(json_string_value(typ)))) {

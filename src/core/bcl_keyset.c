@@ -86,7 +86,14 @@ static cjose_jwk_t *import_with_cjose(apr_pool_t *p, json_t *key, const char **e
 
     if (!members_are_base64url(p, key, err))
         return NULL;
-    text = json_dumps(key, JSON_COMPACT);
+    /* Verification needs the public half only. Private members are dropped:
+     * no secret is held for nothing, and cjose leaks memory importing them. */
+    json_t *pub = json_copy(key);
+    static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth", NULL };
+    for (int i = 0; pub != NULL && private_members[i] != NULL; i++)
+        json_object_del(pub, private_members[i]);
+    text = pub ? json_dumps(pub, JSON_COMPACT) : NULL;
+    json_decref(pub);
 
     if (text == NULL) {
         *err = "out of memory";
