@@ -25,10 +25,13 @@ typedef struct bcl_keyset_t bcl_keyset_t;
 /* The set's cjose and OpenSSL objects are released by a cleanup on `p`. */
 bcl_keyset_t *bcl_keyset_create(apr_pool_t *p);
 
-/* Adds the signature keys of a JWKS document. Keys marked "use":"enc", and
- * symmetric ("oct") keys, are skipped with a warning: HMAC keys come only from
- * the client secret. Returns 0, or -1 with `*err` saying what is wrong (and
- * which key, by index and kid). A JWKS with no usable key is an error. */
+/* Adds the signature keys of a JWKS document. Keys not for signatures
+ * ("use" other than "sig", or an encryption "alg") are skipped and logged at
+ * info; symmetric ("oct") keys and unsupported key types are skipped with a
+ * warning: HMAC keys come only from the client secret. Returns 0, or -1 with
+ * `*err` saying what is wrong (and which key, by index and kid); on -1 the
+ * set may hold the keys before the bad one and must not be used (the module
+ * then refuses the configuration). A JWKS with no usable key is an error. */
 int bcl_keyset_add_jwks(bcl_keyset_t *ks, const char *json, apr_size_t len,
                         const bcl_logger_t *log, const char **err);
 

@@ -21,8 +21,8 @@ typedef enum {
     BCL_R_ALG,               /* alg missing, none, unknown, or not allowed */
     BCL_R_TYP,               /* typ present with a value not allowed */
     BCL_R_CRIT,              /* crit names a parameter we do not understand */
-    BCL_R_UNKNOWN_KID,       /* kid names no configured key of the right type */
-    BCL_R_NO_KEY,            /* no configured key fits alg */
+    BCL_R_UNKNOWN_KID,       /* kid names no configured key at all */
+    BCL_R_NO_KEY,            /* no configured key fits alg (also: the kid's key is of another type) */
     BCL_R_SIGNATURE,         /* signature does not verify */
     BCL_R_ENCRYPTION_REQUIRED, /* BCLRequireEncryption On and token not a JWE */
     BCL_R_DECRYPT,           /* JWE could not be decrypted */
