@@ -10,12 +10,6 @@
 #include "bcl_jwe.h"
 #include "bcl_jws.h"
 
-static bcl_reason_t fail(bcl_verdict_t *v, bcl_reason_t r, const char *detail)
-{
-    v->reason = r;
-    v->detail = detail;
-    return r;
-}
 
 typedef struct {
     const unsigned char *aad;  /* the ASCII of the encoded protected header */
@@ -146,12 +140,12 @@ bcl_reason_t bcl_jwe_decrypt(apr_pool_t *p, const char *jwe, apr_size_t len,
     for (const char *q = jwe; q < end; q++) {
         if (*q == '.') {
             if (n == 4)
-                return fail(v, BCL_R_MALFORMED, "an encrypted logout token has five dot-separated parts");
+                return bcl_verdict_fail(v, BCL_R_MALFORMED, "an encrypted logout token has five dot-separated parts");
             dots[n++] = q;
         }
     }
     if (n != 4)
-        return fail(v, BCL_R_MALFORMED, "an encrypted logout token has five dot-separated parts");
+        return bcl_verdict_fail(v, BCL_R_MALFORMED, "an encrypted logout token has five dot-separated parts");
     r = bcl_jose_header_parse(p, s, (apr_size_t)(dots[0] - s), &header, v);
     if (r != BCL_OK)
         return r;
@@ -162,21 +156,21 @@ bcl_reason_t bcl_jwe_decrypt(apr_pool_t *p, const char *jwe, apr_size_t len,
     enc = bcl_jwe_enc_from_name(enc_name);
     v->alg = alg_name ? apr_pstrdup(p, alg_name) : NULL;
     if (alg < 0) {
-        r = fail(v, BCL_R_ALG, apr_psprintf(p, "JWE alg %s is not supported (RSA-OAEP, RSA-OAEP-256)",
-                                            alg_name ? apr_pstrndup(p, alg_name, 32) : "(missing)"));
+        r = bcl_verdict_fail(v, BCL_R_ALG, apr_psprintf(p, "JWE alg %s is not supported (RSA-OAEP, RSA-OAEP-256)",
+                                            alg_name ? bcl_token_clip(p, alg_name) : "(missing)"));
         goto out;
     }
     if (enc < 0) {
-        r = fail(v, BCL_R_ALG, apr_psprintf(p, "JWE enc %s is not supported",
-                                            enc_name ? apr_pstrndup(p, enc_name, 32) : "(missing)"));
+        r = bcl_verdict_fail(v, BCL_R_ALG, apr_psprintf(p, "JWE enc %s is not supported",
+                                            enc_name ? bcl_token_clip(p, enc_name) : "(missing)"));
         goto out;
     }
     if (json_object_get(header, "zip") != NULL) {
-        r = fail(v, BCL_R_HEADER, "compressed (zip) JWE is not accepted");
+        r = bcl_verdict_fail(v, BCL_R_HEADER, "compressed (zip) JWE is not accepted");
         goto out;
     }
     if (dkeys->nelts == 0) {
-        r = fail(v, BCL_R_DECRYPT, "the logout token is encrypted but no BCLDecryptionKey is configured");
+        r = bcl_verdict_fail(v, BCL_R_DECRYPT, "the logout token is encrypted but no BCLDecryptionKey is configured");
         goto out;
     }
 
@@ -186,11 +180,11 @@ bcl_reason_t bcl_jwe_decrypt(apr_pool_t *p, const char *jwe, apr_size_t len,
         || decode_part(p, dots[1] + 1, dots[2], &j.iv, &j.iv_len) != 0
         || decode_part(p, dots[2] + 1, dots[3], &j.ct, &j.ct_len) != 0
         || decode_part(p, dots[3] + 1, end, &j.tag, &j.tag_len) != 0) {
-        r = fail(v, BCL_R_MALFORMED, "a part of the encrypted logout token is not base64url");
+        r = bcl_verdict_fail(v, BCL_R_MALFORMED, "a part of the encrypted logout token is not base64url");
         goto out;
     }
 
-    r = fail(v, BCL_R_DECRYPT, "no configured decryption key opens the logout token");
+    r = bcl_verdict_fail(v, BCL_R_DECRYPT, "no configured decryption key opens the logout token");
     for (int i = 0; i < dkeys->nelts; i++) {
         const bcl_key_t *key = APR_ARRAY_IDX(dkeys, i, bcl_key_t *);
         unsigned char cek[1024], *out_buf;

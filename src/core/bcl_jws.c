@@ -10,23 +10,6 @@
 /* The most keys tried for one token without kid; a JWKS rarely holds more. */
 #define BCL_MAX_CANDIDATE_KEYS 16
 
-static bcl_reason_t fail(bcl_verdict_t *v, bcl_reason_t r, const char *detail)
-{
-    v->reason = r;
-    v->detail = detail;
-    return r;
-}
-
-/* Attacker-controlled strings go into messages clipped and without control characters. */
-static const char *clip(apr_pool_t *p, const char *s)
-{
-    char *c = apr_pstrndup(p, s, 64);
-    for (char *q = c; *q; q++) {
-        if ((unsigned char)*q < 0x20 || *q == '"' || *q == '\\')
-            *q = '?';
-    }
-    return strlen(s) > 64 ? apr_pstrcat(p, c, "...", NULL) : c;
-}
 
 /* typ compares case-insensitively, with or without "application/" (RFC 7515, 4.1.9). */
 static int typ_allowed(const char *typ)
@@ -45,30 +28,30 @@ bcl_reason_t bcl_jose_header_parse(apr_pool_t *p, const char *b64, apr_size_t le
     json_t *h, *typ, *crit;
 
     if (len == 0 || bcl_b64url_decode(p, b64, len, &raw, &raw_len) != 0)
-        return fail(v, BCL_R_MALFORMED, "header is not base64url");
+        return bcl_verdict_fail(v, BCL_R_MALFORMED, "header is not base64url");
     h = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
     if (h == NULL)
-        return fail(v, BCL_R_HEADER, apr_psprintf(p, "header is not valid JSON or has duplicate members (%s)",
-                                                  clip(p, jerr.text)));
+        return bcl_verdict_fail(v, BCL_R_HEADER, apr_psprintf(p, "header is not valid JSON or has duplicate members (%s)",
+                                                  bcl_token_clip(p, jerr.text)));
     if (!json_is_object(h)) {
         json_decref(h);
-        return fail(v, BCL_R_HEADER, "header is not a JSON object");
+        return bcl_verdict_fail(v, BCL_R_HEADER, "header is not a JSON object");
     }
     crit = json_object_get(h, "crit");
     if (crit != NULL) {
         /* `first` belongs to `h`: the message is made before `h` goes */
         json_t *first = json_array_get(crit, 0);
         const char *detail = json_is_array(crit) && json_is_string(first)
-            ? apr_psprintf(p, "critical header parameter \"%s\" is not understood", clip(p, json_string_value(first)))
+            ? apr_psprintf(p, "critical header parameter \"%s\" is not understood", bcl_token_clip(p, json_string_value(first)))
             : "crit is not a non-empty array of names";
         json_decref(h);
-        return fail(v, BCL_R_CRIT, detail);
+        return bcl_verdict_fail(v, BCL_R_CRIT, detail);
     }
     typ = json_object_get(h, "typ");
     if (typ != NULL && (!json_is_string(typ) || !typ_allowed(json_string_value(typ)))) {
-        const char *shown = json_is_string(typ) ? clip(p, json_string_value(typ)) : "(not a string)";
+        const char *shown = json_is_string(typ) ? bcl_token_clip(p, json_string_value(typ)) : "(not a string)";
         json_decref(h);
-        return fail(v, BCL_R_TYP, apr_psprintf(p, "typ \"%s\" is not logout+jwt or JWT", shown));
+        return bcl_verdict_fail(v, BCL_R_TYP, apr_psprintf(p, "typ \"%s\" is not logout+jwt or JWT", shown));
     }
     *header = h;
     return BCL_OK;
@@ -116,7 +99,7 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
     bcl_reason_t r;
 
     if (dot1 == NULL || dot2 == NULL || memchr(dot2 + 1, '.', len - (apr_size_t)(dot2 + 1 - jws)) != NULL)
-        return fail(v, BCL_R_MALFORMED, "a signed logout token has three dot-separated parts");
+        return bcl_verdict_fail(v, BCL_R_MALFORMED, "a signed logout token has three dot-separated parts");
     r = bcl_jose_header_parse(p, jws, (apr_size_t)(dot1 - jws), &header, v);
     if (r != BCL_OK)
         return r;
@@ -124,50 +107,50 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
     jalg = json_object_get(header, "alg");
     jkid = json_object_get(header, "kid");
     if (jkid != NULL && !json_is_string(jkid)) {
-        r = fail(v, BCL_R_HEADER, "kid is not a string");
+        r = bcl_verdict_fail(v, BCL_R_HEADER, "kid is not a string");
         goto out;
     }
     if (!json_is_string(jalg)) {
-        r = fail(v, BCL_R_ALG, "alg is missing or not a string");
+        r = bcl_verdict_fail(v, BCL_R_ALG, "alg is missing or not a string");
         goto out;
     }
     v->alg = apr_pstrdup(p, json_string_value(jalg));
     v->kid = jkid ? apr_pstrdup(p, json_string_value(jkid)) : NULL;
     if (strcasecmp(v->alg, "none") == 0) {
-        r = fail(v, BCL_R_ALG, "alg none is never accepted");
+        r = bcl_verdict_fail(v, BCL_R_ALG, "alg none is never accepted");
         goto out;
     }
     alg = bcl_alg_from_name(v->alg);
     if (alg < 0) {
-        r = fail(v, BCL_R_ALG, apr_psprintf(p, "alg \"%s\" is not supported", clip(p, v->alg)));
+        r = bcl_verdict_fail(v, BCL_R_ALG, apr_psprintf(p, "alg \"%s\" is not supported", bcl_token_clip(p, v->alg)));
         goto out;
     }
     if (!(policy->allowed_algs & BCL_ALG_BIT(alg))) {
-        r = fail(v, BCL_R_ALG, apr_psprintf(p, "alg %s is not allowed by BCLSigningAlg", v->alg));
+        r = bcl_verdict_fail(v, BCL_R_ALG, apr_psprintf(p, "alg %s is not allowed by BCLSigningAlg", v->alg));
         goto out;
     }
 
     if (bcl_b64url_decode(p, dot1 + 1, (apr_size_t)(dot2 - dot1 - 1), &body, &body_len) != 0) {
-        r = fail(v, BCL_R_MALFORMED, "payload is not base64url");
+        r = bcl_verdict_fail(v, BCL_R_MALFORMED, "payload is not base64url");
         goto out;
     }
     if (bcl_b64url_decode(p, dot2 + 1, len - (apr_size_t)(dot2 + 1 - jws), &sig, &sig_len) != 0 || sig_len == 0) {
-        r = fail(v, BCL_R_MALFORMED, "signature is missing or not base64url");
+        r = bcl_verdict_fail(v, BCL_R_MALFORMED, "signature is missing or not base64url");
         goto out;
     }
 
     n = bcl_keyset_select(keys, (bcl_alg_t)alg, v->kid, candidates, BCL_MAX_CANDIDATE_KEYS);
     if (n == 0) {
         if (bcl_alg_key_type((bcl_alg_t)alg) == BCL_KTY_OCT)
-            r = fail(v, BCL_R_NO_KEY, apr_psprintf(p, "alg %s needs BCLClientSecret, which is not set", v->alg));
+            r = bcl_verdict_fail(v, BCL_R_NO_KEY, apr_psprintf(p, "alg %s needs BCLClientSecret, which is not set", v->alg));
         else if (v->kid != NULL && bcl_keyset_has_kid(keys, v->kid))
-            r = fail(v, BCL_R_NO_KEY, apr_psprintf(p, "the key with kid \"%s\" does not fit alg %s",
-                                                   clip(p, v->kid), v->alg));
+            r = bcl_verdict_fail(v, BCL_R_NO_KEY, apr_psprintf(p, "the key with kid \"%s\" does not fit alg %s",
+                                                   bcl_token_clip(p, v->kid), v->alg));
         else if (v->kid != NULL)
-            r = fail(v, BCL_R_UNKNOWN_KID, apr_psprintf(p, "no configured %s key has kid \"%s\"",
-                                                        bcl_kty_name(bcl_alg_key_type((bcl_alg_t)alg)), clip(p, v->kid)));
+            r = bcl_verdict_fail(v, BCL_R_UNKNOWN_KID, apr_psprintf(p, "no configured %s key has kid \"%s\"",
+                                                        bcl_kty_name(bcl_alg_key_type((bcl_alg_t)alg)), bcl_token_clip(p, v->kid)));
         else
-            r = fail(v, BCL_R_NO_KEY, apr_psprintf(p, "no configured %s key for alg %s",
+            r = bcl_verdict_fail(v, BCL_R_NO_KEY, apr_psprintf(p, "no configured %s key for alg %s",
                                                    bcl_kty_name(bcl_alg_key_type((bcl_alg_t)alg)), v->alg));
         goto out;
     }
@@ -178,7 +161,7 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
             verified = verify_cjose(candidates[i], jws, len);
     }
     if (!verified) {
-        r = fail(v, BCL_R_SIGNATURE, apr_psprintf(p, "%s signature does not verify with %s", v->alg,
+        r = bcl_verdict_fail(v, BCL_R_SIGNATURE, apr_psprintf(p, "%s signature does not verify with %s", v->alg,
                                                   n == 1 ? "the configured key" : "any configured key"));
         goto out;
     }

@@ -5,12 +5,23 @@
 #include "bcl_jws.h"
 #include "bcl_token.h"
 
-static bcl_reason_t fail(bcl_verdict_t *v, bcl_reason_t r, const char *detail)
+bcl_reason_t bcl_verdict_fail(bcl_verdict_t *v, bcl_reason_t r, const char *detail)
 {
     v->reason = r;
     v->detail = detail;
     return r;
 }
+
+const char *bcl_token_clip(apr_pool_t *p, const char *s)
+{
+    char *c = apr_pstrndup(p, s, 64);
+    for (char *q = c; *q; q++) {
+        if ((unsigned char)*q < 0x20 || *q == '"' || *q == '\\')
+            *q = '?';
+    }
+    return strlen(s) > 64 ? apr_pstrcat(p, c, "...", NULL) : c;
+}
+
 
 static const char *dup_string(apr_pool_t *p, json_t *claims, const char *name)
 {
@@ -44,18 +55,18 @@ static bcl_reason_t check_audience(json_t *claims, const bcl_policy_t *policy, b
         count = json_array_size(aud);
         json_array_foreach(aud, i, a) {
             if (!json_is_string(a))
-                return fail(v, BCL_R_AUD, "aud holds a value that is not a string");
+                return bcl_verdict_fail(v, BCL_R_AUD, "aud holds a value that is not a string");
             match |= is_client_id(policy, json_string_value(a));
         }
     } else {
-        return fail(v, BCL_R_AUD, "aud is missing or not a string or array of strings");
+        return bcl_verdict_fail(v, BCL_R_AUD, "aud is missing or not a string or array of strings");
     }
     if (!match)
-        return fail(v, BCL_R_AUD, "aud does not contain a configured client_id");
+        return bcl_verdict_fail(v, BCL_R_AUD, "aud does not contain a configured client_id");
     if (azp == NULL && count > 1)
-        return fail(v, BCL_R_AZP, "aud has several audiences and azp is missing");
+        return bcl_verdict_fail(v, BCL_R_AZP, "aud has several audiences and azp is missing");
     if (azp != NULL && !is_client_id(policy, json_string_value(azp)))
-        return fail(v, BCL_R_AZP, "azp is not a configured client_id");
+        return bcl_verdict_fail(v, BCL_R_AZP, "azp is not a configured client_id");
     return BCL_OK;
 }
 
@@ -78,26 +89,26 @@ static bcl_reason_t check_times(apr_pool_t *p, json_t *claims, const bcl_policy_
     long long skew = policy->clock_skew;
 
     if (!json_is_number(iat))
-        return fail(v, BCL_R_IAT, iat ? "iat is not a number" : "iat is missing");
+        return bcl_verdict_fail(v, BCL_R_IAT, iat ? "iat is not a number" : "iat is missing");
     if (json_seconds(iat, &v->iat) != 0)
-        return fail(v, BCL_R_IAT, "iat is not a valid time");
+        return bcl_verdict_fail(v, BCL_R_IAT, "iat is not a valid time");
     if (v->iat > now + skew)
-        return fail(v, BCL_R_IAT, apr_psprintf(p, "iat is %" APR_INT64_T_FMT " s in the future (allowed skew %" APR_INT64_T_FMT " s)",
+        return bcl_verdict_fail(v, BCL_R_IAT, apr_psprintf(p, "iat is %" APR_INT64_T_FMT " s in the future (allowed skew %" APR_INT64_T_FMT " s)",
                                                (apr_int64_t)(v->iat - now), (apr_int64_t)skew));
     if (exp != NULL) {
         if (!json_is_number(exp))
-            return fail(v, BCL_R_EXP, "exp is not a number");
+            return bcl_verdict_fail(v, BCL_R_EXP, "exp is not a number");
         if (json_seconds(exp, &v->exp) != 0)
-            return fail(v, BCL_R_EXP, "exp is not a valid time");
+            return bcl_verdict_fail(v, BCL_R_EXP, "exp is not a valid time");
         if (now > v->exp + skew)
-            return fail(v, BCL_R_EXP, apr_psprintf(p, "token expired %" APR_INT64_T_FMT " s ago (allowed skew %" APR_INT64_T_FMT " s)",
+            return bcl_verdict_fail(v, BCL_R_EXP, apr_psprintf(p, "token expired %" APR_INT64_T_FMT " s ago (allowed skew %" APR_INT64_T_FMT " s)",
                                                    (apr_int64_t)(now - v->exp), (apr_int64_t)skew));
         return BCL_OK;
     }
     if (policy->require_exp)
-        return fail(v, BCL_R_EXP, "exp is missing (BCLRequireExp Off accepts fresh tokens without exp)");
+        return bcl_verdict_fail(v, BCL_R_EXP, "exp is missing (BCLRequireExp Off accepts fresh tokens without exp)");
     if (v->iat < now - BCL_NO_EXP_MAX_AGE - skew)
-        return fail(v, BCL_R_EXP, apr_psprintf(p, "token without exp is %" APR_INT64_T_FMT " s old (at most %d s plus skew %" APR_INT64_T_FMT " s)",
+        return bcl_verdict_fail(v, BCL_R_EXP, apr_psprintf(p, "token without exp is %" APR_INT64_T_FMT " s old (at most %d s plus skew %" APR_INT64_T_FMT " s)",
                                                (apr_int64_t)(now - v->iat), BCL_NO_EXP_MAX_AGE, (apr_int64_t)skew));
     return BCL_OK;
 }
@@ -109,11 +120,11 @@ static bcl_reason_t check_subject(json_t *claims, const bcl_policy_t *policy, bc
 
     if ((sub != NULL && (!json_is_string(sub) || json_string_length(sub) == 0))
         || (sid != NULL && (!json_is_string(sid) || json_string_length(sid) == 0)))
-        return fail(v, BCL_R_SUB_SID, "sub and sid must be non-empty strings");
+        return bcl_verdict_fail(v, BCL_R_SUB_SID, "sub and sid must be non-empty strings");
     if (sub == NULL && sid == NULL)
-        return fail(v, BCL_R_SUB_SID, "neither sub nor sid is present");
+        return bcl_verdict_fail(v, BCL_R_SUB_SID, "neither sub nor sid is present");
     if (policy->require_sid && sid == NULL)
-        return fail(v, BCL_R_SID_REQUIRED, "sid is missing and BCLRequireSid is On");
+        return bcl_verdict_fail(v, BCL_R_SID_REQUIRED, "sid is missing and BCLRequireSid is On");
     return BCL_OK;
 }
 
@@ -126,23 +137,23 @@ static bcl_reason_t check_claims(apr_pool_t *p, json_t *claims, const bcl_policy
     bcl_reason_t r;
 
     if (!json_is_string(iss))
-        return fail(v, BCL_R_ISS, iss ? "iss is not a string" : "iss is missing");
+        return bcl_verdict_fail(v, BCL_R_ISS, iss ? "iss is not a string" : "iss is missing");
     if (policy->issuer == NULL || strcmp(json_string_value(iss), policy->issuer) != 0)
-        return fail(v, BCL_R_ISS, "iss is not the configured issuer");
+        return bcl_verdict_fail(v, BCL_R_ISS, "iss is not the configured issuer");
     if ((r = check_audience(claims, policy, v)) != BCL_OK)
         return r;
     if ((r = check_times(p, claims, policy, now, v)) != BCL_OK)
         return r;
     if (!json_is_string(jti) || json_string_length(jti) == 0)
-        return fail(v, BCL_R_JTI, jti ? "jti is not a non-empty string" : "jti is missing");
+        return bcl_verdict_fail(v, BCL_R_JTI, jti ? "jti is not a non-empty string" : "jti is missing");
     if ((r = check_subject(claims, policy, v)) != BCL_OK)
         return r;
     if (!json_is_object(events))
-        return fail(v, BCL_R_EVENTS, events ? "events is not a JSON object" : "events is missing");
+        return bcl_verdict_fail(v, BCL_R_EVENTS, events ? "events is not a JSON object" : "events is missing");
     if (!json_is_object(json_object_get(events, BCL_LOGOUT_EVENT)))
-        return fail(v, BCL_R_EVENTS, "events lacks the member " BCL_LOGOUT_EVENT " with an object value");
+        return bcl_verdict_fail(v, BCL_R_EVENTS, "events lacks the member " BCL_LOGOUT_EVENT " with an object value");
     if (json_object_get(claims, "nonce") != NULL)
-        return fail(v, BCL_R_NONCE, "a logout token must not contain nonce");
+        return bcl_verdict_fail(v, BCL_R_NONCE, "a logout token must not contain nonce");
     return BCL_OK;
 }
 
@@ -171,14 +182,14 @@ bcl_reason_t bcl_token_validate(apr_pool_t *p, const char *token, apr_size_t len
         if ((r = bcl_jwe_decrypt(p, token, len, keys, &jws, &jws_len, v)) != BCL_OK)
             return r;
         if (count_dots(jws, jws_len) != 2)
-            return fail(v, BCL_R_MALFORMED, "the encrypted logout token does not contain a signed JWT");
+            return bcl_verdict_fail(v, BCL_R_MALFORMED, "the encrypted logout token does not contain a signed JWT");
         break;
     case 2:
         if (policy->require_encryption)
-            return fail(v, BCL_R_ENCRYPTION_REQUIRED, "the logout token is signed but not encrypted (BCLRequireEncryption On)");
+            return bcl_verdict_fail(v, BCL_R_ENCRYPTION_REQUIRED, "the logout token is signed but not encrypted (BCLRequireEncryption On)");
         break;
     default:
-        return fail(v, BCL_R_MALFORMED, "not a compact JWS (three parts) or JWE (five parts)");
+        return bcl_verdict_fail(v, BCL_R_MALFORMED, "not a compact JWS (three parts) or JWE (five parts)");
     }
 
     if ((r = bcl_jws_verify(p, jws, jws_len, keys, policy, &payload, &payload_len, v)) != BCL_OK)
@@ -186,10 +197,10 @@ bcl_reason_t bcl_token_validate(apr_pool_t *p, const char *token, apr_size_t len
 
     claims = json_loadb(payload, payload_len, JSON_REJECT_DUPLICATES, &jerr);
     if (claims == NULL)
-        return fail(v, BCL_R_PAYLOAD, "payload is not valid JSON or has duplicate members");
+        return bcl_verdict_fail(v, BCL_R_PAYLOAD, "payload is not valid JSON or has duplicate members");
     if (!json_is_object(claims)) {
         json_decref(claims);
-        return fail(v, BCL_R_PAYLOAD, "payload is not a JSON object");
+        return bcl_verdict_fail(v, BCL_R_PAYLOAD, "payload is not a JSON object");
     }
     v->iss = dup_string(p, claims, "iss");
     v->sub = dup_string(p, claims, "sub");

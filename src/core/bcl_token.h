@@ -42,6 +42,14 @@ typedef struct {
     int encrypted;            /* the token was a JWE */
 } bcl_verdict_t;
 
+/* For the parts of the validator (JWS, JWE, claims): records a refusal in
+ * `v` and returns its reason. */
+bcl_reason_t bcl_verdict_fail(bcl_verdict_t *v, bcl_reason_t r, const char *detail);
+
+/* A token's string as it may appear in a refusal's description: at most 64
+ * characters, without quotes, backslashes or control characters. */
+const char *bcl_token_clip(apr_pool_t *p, const char *s);
+
 /* Validates `token` (compact JWS, or compact JWE wrapping a JWS) at time
  * `now` (seconds since the epoch). Everything is allocated from `p`; nothing
  * is retained. Returns v->reason. */
