@@ -310,8 +310,13 @@ static const char *set_bind_from(cmd_parms *cmd, void *conf, int argc, char *con
     if (argc >= 1 && strcasecmp(argv[0], "response-header") == 0) {
         if (argc > 2)
             return "BCLBindFrom response-header takes one header name";
+        const char *h = argc == 2 ? argv[1] : BCL_DEFAULT_BIND_HEADER;
+        if (*h == '\0' || h[strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")] != '\0'
+            || strcasecmp(h, "Set-Cookie") == 0 || strcasecmp(h, "Cookie") == 0)
+            return apr_psprintf(cmd->pool, "BCLBindFrom response-header: \"%s\" is not a usable header name "
+                                "(letters, digits, '-' and '_'; not Set-Cookie)", h);
         c->bind_mode = BCL_BIND_RESPONSE_HEADER;
-        c->bind_header = argc == 2 ? argv[1] : BCL_DEFAULT_BIND_HEADER;
+        c->bind_header = h;
         return NULL;
     }
     if (argc >= 1 && strcasecmp(argv[0], "env") == 0) {

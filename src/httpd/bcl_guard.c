@@ -26,13 +26,10 @@ typedef struct {
     int expired_by_us;                        /* we sent expiring Set-Cookies (pass mode) */
 } guard_note_t;
 
-static bcl_store_t *guard_store(request_rec *r, apr_int64_t *lifetime)
+static const bcl_runtime_t *guard_runtime(request_rec *r)
 {
     bcl_server_conf_t *sc = ap_get_module_config(r->server->module_config, &backchannel_logout_module);
-    if (sc->rt == NULL)
-        return NULL;
-    *lifetime = sc->rt->lifetime;
-    return sc->rt->store;
+    return sc->rt != NULL && sc->rt->store != NULL ? sc->rt : NULL;
 }
 
 static int is_secure(request_rec *r)
@@ -99,20 +96,23 @@ int bcl_guard_fixup(request_rec *r)
     const char *cookies;
     bcl_session_state_t state = BCL_SESSION_UNBOUND;
     bcl_store_status_t st = BCL_STORE_OK;
-    apr_int64_t lifetime;
+    const bcl_runtime_t *rt;
     bcl_store_t *store;
     guard_note_t *note;
     apr_int64_t now;
 
     if (conf->session_cookies == NULL || r->main != NULL)
         return DECLINED;
-    store = guard_store(r, &lifetime);
     cookies = apr_table_get(r->headers_in, "Cookie");
+    rt = guard_runtime(r);
+    if (cookies == NULL || rt == NULL)
+        return DECLINED;
+    store = rt->store;
     note = apr_pcalloc(r->pool, sizeof(*note));
     ap_set_module_config(r->request_config, &backchannel_logout_module, note);
 
     int seen = 0;
-    for (int i = 0; cookies != NULL && i < conf->session_cookies->nelts && seen < MAX_GUARDED_COOKIES; i++) {
+    for (int i = 0; i < conf->session_cookies->nelts && seen < MAX_GUARDED_COOKIES; i++) {
         const char *name = APR_ARRAY_IDX(conf->session_cookies, i, const char *);
         const char *values[MAX_GUARDED_COOKIES];
         apr_size_t lens[MAX_GUARDED_COOKIES];
@@ -126,7 +126,7 @@ int bcl_guard_fixup(request_rec *r)
             note->count++;
         }
     }
-    if (seen == 0 || store == NULL)
+    if (seen == 0)
         return DECLINED;
     /* As many copies of session cookies as we check, or more: refuse rather
      * than let an unchecked copy through. */
@@ -308,14 +308,17 @@ apr_status_t bcl_guard_bind_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     request_rec *r = f->r;
     const bcl_dir_conf_t *conf = ap_get_module_config(r->per_dir_config, &backchannel_logout_module);
     guard_note_t *note = ap_get_module_config(r->request_config, &backchannel_logout_module);
-    apr_int64_t lifetime = 0;
-    bcl_store_t *store = guard_store(r, &lifetime);
+    const bcl_runtime_t *rt = guard_runtime(r);
+    bcl_store_t *store;
+    apr_int64_t lifetime;
     set_cookies_t sc;
     const char *header = NULL;
 
     ap_remove_output_filter(f);
-    if (store == NULL || conf->session_cookies == NULL)
+    if (rt == NULL || conf->session_cookies == NULL)
         return ap_pass_brigade(f->next, bb);
+    store = rt->store;
+    lifetime = rt->lifetime;
 
     memset(&sc, 0, sizeof(sc));
     sc.p = r->pool;

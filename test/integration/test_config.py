@@ -174,6 +174,35 @@ def test_bad_directive_values(httpd, op, directive):
     assert_fails(httpd, receiver_conf(jwks, directive))
 
 
+@pytest.mark.parametrize("directive,needle", [
+    ("BCLBindFrom response-header Set-Cookie", "Set-Cookie"),
+    ('BCLBindFrom response-header "X Session"', "X Session"),
+    ("BCLBindFrom cookie", "BCLBindFrom"),
+    ("BCLBindFrom env color=OIDC_CLAIM_color", "color"),
+    ("BCLOnRevoked deny 200", "BCLOnRevoked"),
+    ("BCLOnRevoked explode", "BCLOnRevoked"),
+    ("BCLUnboundSession maybe", "BCLUnboundSession"),
+    ("BCLStoreUnavailable sometimes", "BCLStoreUnavailable"),
+    ("BCLCookiePath app", "BCLCookiePath"),
+    ("BCLSessionCookie a=b", "a=b"),
+])
+def test_bad_guard_directive_values(httpd, op, directive, needle):
+    jwks = good_jwks(httpd, op)
+    assert_fails(httpd, receiver_conf(jwks, directive), needle)
+
+
+@pytest.mark.parametrize("directive,needle", [
+    ("BCLStore memcache 127.0.0.1:11211", "not available"),
+    ("BCLStore shm file=/tmp/x", "not available"),
+    ("BCLStore shm capacity=3", "capacity"),
+    ("BCLStore shm size=10", "size=10"),
+    ("BCLRevocationLifetime 5", "BCLRevocationLifetime"),
+])
+def test_bad_store_directive_values(httpd, op, directive, needle):
+    jwks = good_jwks(httpd, op)
+    assert_fails(httpd, directive + "\n" + receiver_conf(jwks), needle)
+
+
 # -- httpd refuses to start -------------------------------------------------
 
 def test_start_fails_with_missing_jwks(httpd):
