@@ -18,6 +18,11 @@ PACKAGES=(
     # integration tests (Debian's Python: PyPI is not used)
     python3 python3-pytest python3-requests python3-jwcrypto python3-cryptography
     curl
+    # fleet stores, benchmarks
+    memcached redis-server wrk
+    # end-to-end tests and the demo: the OP is npm's oidc-provider, the
+    # companion is mod_auth_openidc, the browser is Debian's Chromium
+    nodejs libapache2-mod-auth-openidc chromium chromium-driver
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
