@@ -5,6 +5,7 @@
 #include "bcl_config.h"
 #include <http_log.h>
 #include "bcl_logtags.h"
+#include "bcl_store_fleet.h"
 #include "mod_backchannel_logout.h"
 
 void *bcl_dir_conf_create(apr_pool_t *p, char *dir)
@@ -404,7 +405,7 @@ static const char *set_cookie_domain(cmd_parms *cmd, void *conf, const char *arg
     return NULL;
 }
 
-/* BCLStore shm [capacity=N] */
+/* BCLStore shm [capacity=N] | memcache ... | redis ... (bcl_store_fleet.c) */
 static const char *set_store(cmd_parms *cmd, void *conf, int argc, char *const argv[])
 {
     bcl_server_conf_t *sc = ap_get_module_config(cmd->server->module_config, &backchannel_logout_module);
@@ -413,11 +414,16 @@ static const char *set_store(cmd_parms *cmd, void *conf, int argc, char *const a
 
     if (err != NULL)
         return err;
-    if (argc < 1 || strcasecmp(argv[0], "shm") != 0) {
-        if (argc >= 1 && (strcasecmp(argv[0], "memcache") == 0 || strcasecmp(argv[0], "redis") == 0))
-            return apr_psprintf(cmd->pool, "BCLStore %s is not available in this version of the module; use shm", argv[0]);
-        return "BCLStore: use 'shm [capacity=N]'";
+    if (argc >= 1 && (strcasecmp(argv[0], "memcache") == 0 || strcasecmp(argv[0], "redis") == 0)) {
+        if ((err = bcl_store_fleet_parse(cmd, argc, argv, &sc->net)) != NULL)
+            return err;
+        sc->store_set = 1;
+        return NULL;
     }
+    if (argc < 1 || strcasecmp(argv[0], "shm") != 0)
+        return "BCLStore: use 'shm [capacity=N]', 'memcache HOST:PORT[,HOST:PORT...] [OPTIONS]' or "
+               "'redis HOST:PORT [OPTIONS]'";
+    sc->net = NULL;
     for (int i = 1; i < argc; i++) {
         apr_int64_t v;
         if (strncasecmp(argv[i], "capacity=", 9) == 0) {
@@ -484,7 +490,7 @@ const command_rec bcl_directives[] = {
     AP_INIT_TAKE1("BCLCookieDomain", set_cookie_domain, NULL, BCL_CONTEXT,
                   "Domain of the expiring Set-Cookie (default none)"),
     AP_INIT_TAKE_ARGV("BCLStore", set_store, NULL, RSRC_CONF,
-                      "shm [capacity=N]: where revocations are kept (global)"),
+                      "shm [capacity=N] | memcache HOST:PORT[,...] [OPTIONS] | redis HOST:PORT [OPTIONS]: where revocations are kept (global)"),
     AP_INIT_TAKE1("BCLRevocationLifetime", set_lifetime, NULL, RSRC_CONF,
                   "seconds a revocation (and a binding) is remembered (default 86400)"),
     { NULL }

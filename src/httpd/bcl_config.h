@@ -7,6 +7,7 @@
 #include <http_config.h>
 #include "bcl_keyset.h"
 #include "bcl_token.h"
+#include "bcl_store_net.h"
 
 #define BCL_UNSET (-1)
 
@@ -48,6 +49,7 @@ typedef struct bcl_runtime_t bcl_runtime_t;
 typedef struct {
     int store_set;
     apr_uint32_t capacity;            /* BCLStore shm capacity=N */
+    bcl_net_conf_t *net;              /* BCLStore memcache|redis; NULL: shm */
     apr_int64_t lifetime;             /* BCLRevocationLifetime, seconds */
     bcl_runtime_t *rt;                /* shared by every server_rec: the live store */
 } bcl_server_conf_t;

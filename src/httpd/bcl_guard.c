@@ -11,6 +11,7 @@
 #include "bcl_cookie.h"
 #include "bcl_guard.h"
 #include "bcl_logtags.h"
+#include "bcl_store_fleet.h"
 #include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
 
@@ -155,14 +156,15 @@ int bcl_guard_fixup(request_rec *r)
     }
 
     if (st != BCL_STORE_OK) {
-        if (conf->store_unavailable == BCL_STORE_OPEN) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_STORE_DOWN ": the revocation store is unavailable; "
-                          "request let through (BCLStoreUnavailable open)");
-            return DECLINED;
-        }
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_STORE_DOWN ": the revocation store is unavailable; "
-                      "request refused (BCLStoreUnavailable closed)");
-        return HTTP_SERVICE_UNAVAILABLE;
+        /* a store that is down fails every request: one line per interval
+         * (network stores), each saying how many were not logged */
+        apr_uint32_t suppressed = 0;
+        int open = conf->store_unavailable == BCL_STORE_OPEN;
+        int level = bcl_store_fleet_log_allowed(store, &suppressed) ? APLOG_ERR : APLOG_DEBUG;
+        ap_log_rerror(APLOG_MARK, level, 0, r, BCL_TAG_STORE_DOWN ": the revocation store is unavailable; "
+                      "request %s (BCLStoreUnavailable %s); %u similar request(s) not logged since the last report",
+                      open ? "let through" : "refused", open ? "open" : "closed", suppressed);
+        return open ? DECLINED : HTTP_SERVICE_UNAVAILABLE;
     }
     if (state == BCL_SESSION_REVOKED)
         return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_TAG_SESSION_REVOKED);
@@ -257,9 +259,11 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
         /* On rotation the old value keeps its binding until it expires: if
          * the app does not really kill old values, a copy of one must still
          * die with the session. */
+        apr_uint32_t suppressed;
         if (store->ops->bind(store, &key, id, now, now + lifetime) != BCL_STORE_OK)
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_STORE_FAILED ": cannot store the binding of cookie %s: "
-                          "the store is full or unavailable", sc->names[i]);
+            ap_log_rerror(APLOG_MARK, bcl_store_fleet_log_allowed(store, &suppressed) ? APLOG_ERR : APLOG_DEBUG, 0, r,
+                          BCL_TAG_STORE_FAILED ": cannot store the binding of cookie %s: the store is full or unavailable",
+                          sc->names[i]);
         else
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_BOUND ": cookie %s bound", sc->names[i]);
         bcl_store_report_usage(r, store);

@@ -5,6 +5,7 @@
  *   BCL02xx  the guard
  *   BCL03xx  configuration and keys
  *   BCL04xx  the store
+ *   BCL06xx  the network stores (memcache, redis)
  */
 #ifndef BCL_LOGTAGS_H
 #define BCL_LOGTAGS_H
@@ -29,5 +30,11 @@
 
 #define BCL_TAG_STORE            "BCL0400"  /* store lifecycle */
 #define BCL_TAG_STORE_USAGE      "BCL0401"  /* store usage crossed 80% or 100% */
+
+#define BCL_TAG_NET_STORE        "BCL0600"  /* network store configured / lifecycle */
+/* emitted by the core (src/core/bcl_store_net.c), listed here to keep the numbers taken: */
+#define BCL_TAG_NET_FAILED       "BCL0601"  /* a network store operation failed (at most once per 10 s) */
+#define BCL_TAG_NET_RECOVERED    "BCL0602"  /* the network store answers again */
+#define BCL_TAG_NET_BAD_RECORD   "BCL0603"  /* a value under our prefix is not our record: treated as absent */
 
 #endif

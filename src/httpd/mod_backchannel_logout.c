@@ -16,6 +16,7 @@
 #include "bcl_logtags.h"
 #include "bcl_guard.h"
 #include "bcl_receiver.h"
+#include "bcl_store_fleet.h"
 #include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
 
@@ -35,8 +36,12 @@ static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return OK;
     sc->rt = apr_pcalloc(pconf, sizeof(*sc->rt));
     sc->rt->lifetime = sc->lifetime;
-    if (bcl_store_shm_init(s, pconf, sc->capacity, &sc->rt->store) != APR_SUCCESS)
+    if (sc->net != NULL) {
+        if (bcl_store_fleet_init(s, pconf, sc->net, &sc->rt->store) != APR_SUCCESS)
+            return HTTP_INTERNAL_SERVER_ERROR;
+    } else if (bcl_store_shm_init(s, pconf, sc->capacity, &sc->rt->store) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  BCL_TAG_STARTUP ": mod_backchannel_logout %s initialised (cjose %s, jansson %s, %s)",
                  BCL_VERSION, cjose_version(), JANSSON_VERSION, OPENSSL_VERSION_TEXT);
@@ -45,7 +50,10 @@ static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
 static void bcl_child_init(apr_pool_t *p, server_rec *s)
 {
+    bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
     bcl_store_shm_child_init(p, s);
+    if (sc->rt != NULL && sc->rt->store != NULL)
+        bcl_store_fleet_child_init(p, s, sc->rt->store);
 }
 
 static void bcl_register_hooks(apr_pool_t *p)

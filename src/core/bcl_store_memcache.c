@@ -1,0 +1,319 @@
+/* The store over one or more memcached servers. Each key lives on one
+ * server, chosen from its hash; every httpd of the fleet must list the
+ * same servers in the same order. No failover to another server: a
+ * revocation stored on a server that is down must not look absent, so its
+ * keys are unavailable (503 / BCLStoreUnavailable) until it is back.
+ *
+ * Round trips: a cookie look-up is two (the binding, then its sid and sub
+ * revocations, one multi-get per server holding them); an identity
+ * look-up one multi-get per server; a logout three (multi-get of jti and
+ * revocation, set of the merged revocation, add of the jti). */
+#include <string.h>
+#include <apr_strings.h>
+#include "bcl_mcproto.h"
+#include "bcl_store_net_impl.h"
+
+#define MAX_KEYS 2
+#define REQ_MAX 1024
+
+static bcl_netsrv_t *server_of(bcl_net_store_t *ns, const bcl_hkey_t *k)
+{
+    apr_uint32_t h = (apr_uint32_t)k->b[0] << 24 | (apr_uint32_t)k->b[1] << 16 | (apr_uint32_t)k->b[2] << 8 | k->b[3];
+    return ns->srv[h % (apr_uint32_t)ns->nsrv];
+}
+
+/* -- get -------------------------------------------------------------------- */
+
+typedef struct {
+    bcl_net_store_t *ns;
+    bcl_netsrv_t *srv;
+    int n;
+    const char *keys[MAX_KEYS];
+    bcl_record_t *recs[MAX_KEYS];
+    int *found[MAX_KEYS];
+} get_t;
+
+static int parse_values(bcl_netconn_t *c, void *baton, const char **why)
+{
+    get_t *g = baton;
+    bcl_mc_value_t vals[BCL_MC_MAX_VALUES];
+    size_t n = 0, used = 0;
+
+    switch (bcl_mc_parse_values(c->buf, c->len, vals, BCL_MC_MAX_VALUES, &n, &used)) {
+    case BCL_MC_INCOMPLETE:
+        return BCL_NET_MORE;
+    case BCL_MC_SERVER_ERROR:
+        *why = "memcached answered an error";
+        return BCL_NET_BAD;
+    case BCL_MC_BAD:
+        return BCL_NET_BAD;
+    default:
+        break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < g->n; k++) {
+            if (vals[i].key_len == strlen(g->keys[k]) && memcmp(vals[i].key, g->keys[k], vals[i].key_len) == 0) {
+                if (bcl_netrec_decode(vals[i].data, vals[i].len, g->recs[k]) == 0)
+                    *g->found[k] = 1;
+                else
+                    bcl_net_bad_record(g->ns, g->srv, g->keys[k]);
+            }
+        }
+    }
+    bcl_netconn_consume(c, used);
+    return BCL_NET_DONE;
+}
+
+/* Fetches up to MAX_KEYS records, one multi-get per server holding them.
+ * found[i] is set to 1 for each record found. Returns 0 or -1 (logged). */
+static int get_records(bcl_net_store_t *ns, const char *what, int n, const bcl_hkey_t *const hk[],
+                       const char *const keys[], bcl_record_t recs[], int found[])
+{
+    int done[MAX_KEYS] = { 0 };
+
+    for (int i = 0; i < n; i++)
+        found[i] = 0;
+    for (int i = 0; i < n; i++) {
+        get_t g;
+        char req[REQ_MAX];
+        size_t len;
+
+        if (done[i])
+            continue;
+        memset(&g, 0, sizeof(g));
+        g.ns = ns;
+        g.srv = server_of(ns, hk[i]);
+        for (int j = i; j < n; j++) {
+            if (!done[j] && server_of(ns, hk[j]) == g.srv) {
+                g.keys[g.n] = keys[j];
+                g.recs[g.n] = &recs[j];
+                g.found[g.n] = &found[j];
+                g.n++;
+                done[j] = 1;
+            }
+        }
+        len = bcl_mc_get_command(req, sizeof(req), g.n, g.keys);
+        if (len == 0 || bcl_net_exchange(ns, g.srv, what, req, len, parse_values, &g) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* -- set, add, delete ------------------------------------------------------- */
+
+typedef struct {
+    bcl_mc_reply_t reply;
+} reply_t;
+
+static int parse_reply(bcl_netconn_t *c, void *baton, const char **why)
+{
+    reply_t *r = baton;
+    size_t used = 0;
+
+    switch (bcl_mc_parse_reply(c->buf, c->len, &r->reply, &used)) {
+    case BCL_MC_INCOMPLETE:
+        return BCL_NET_MORE;
+    case BCL_MC_SERVER_ERROR:
+        /* e.g. "SERVER_ERROR out of memory storing object" with -M */
+        bcl_netconn_consume(c, used);
+        *why = "memcached refused the record (SERVER_ERROR: out of memory with -M?)";
+        return BCL_NET_REFUSED;
+    case BCL_MC_BAD:
+        return BCL_NET_BAD;
+    default:
+        bcl_netconn_consume(c, used);
+        return BCL_NET_DONE;
+    }
+}
+
+static int store_record(bcl_net_store_t *ns, const char *what, const char *verb, const bcl_hkey_t *hk,
+                        const char *key, const bcl_record_t *rec, int64_t now, bcl_mc_reply_t *reply)
+{
+    char val[BCL_NET_VALUE_MAX], req[REQ_MAX];
+    size_t vlen = bcl_netrec_encode(val, rec);
+    size_t len = vlen ? bcl_mc_store_command(req, sizeof(req), verb, key, bcl_memcache_exptime(rec->expires, now),
+                                             val, vlen) : 0;
+    reply_t r;
+    bcl_netsrv_t *srv = server_of(ns, hk);
+
+    if (len == 0) {
+        bcl_net_failed(ns, srv, what, "the record cannot be encoded", APR_SUCCESS);
+        return -1;
+    }
+    if (bcl_net_exchange(ns, srv, what, req, len, parse_reply, &r) != 0)
+        return -1;
+    *reply = r.reply;
+    return 0;
+}
+
+/* -- operations ------------------------------------------------------------- */
+
+static bcl_store_status_t mc_apply_logout(bcl_store_t *s, const bcl_logout_t *l, int64_t now, int64_t lifetime,
+                                          int *replayed)
+{
+    bcl_net_store_t *ns = s->ctx;
+    const char *prefix = ns->conf->prefix;
+    char jkey[BCL_NET_KEY_MAX], rkey[BCL_NET_KEY_MAX];
+    bcl_record_t got[2], rev = { 0 }, jti = { 0 };
+    int found[2];
+    bcl_mc_reply_t reply;
+    int kind = l->has_sid ? BCL_REC_REVOKED_SID : BCL_REC_REVOKED_SUB;
+    const bcl_hkey_t *rk = l->has_sid ? &l->sid_key : &l->sub_key;
+    const bcl_hkey_t *hk[2] = { &l->jti_key, rk };
+    const char *keys[2] = { jkey, rkey };
+
+    bcl_netrec_key(jkey, prefix, BCL_REC_JTI, &l->jti_key);
+    bcl_netrec_key(rkey, prefix, kind, rk);
+    if (get_records(ns, "storing a logout", 2, hk, keys, got, found) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    if (found[0] && got[0].kind == BCL_REC_JTI && got[0].expires > now) {
+        *replayed = 1;
+        return BCL_STORE_OK;
+    }
+    *replayed = 0;
+    rev.kind = (uint8_t)kind;
+    rev.expires = now + lifetime;
+    rev.t_server = l->accepted_server;
+    rev.t_op = l->token_iat;
+    if (found[1])
+        bcl_netrec_merge_revocation(&rev, &got[1]);
+    /* the revocation first: a jti stored without its revocation would make
+     * the OP's retry look like a replay, answered 200 and never enforced */
+    if (store_record(ns, "storing a logout", "set", rk, rkey, &rev, now, &reply) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    if (reply != BCL_MC_STORED) {
+        bcl_net_failed(ns, server_of(ns, rk), "storing a logout", "memcached did not store the revocation", APR_SUCCESS);
+        return BCL_STORE_UNAVAILABLE;
+    }
+    jti.kind = BCL_REC_JTI;
+    jti.expires = l->jti_expires > now + 1 ? l->jti_expires : now + 1;
+    /* add: when another server applied the same token meanwhile, NOT_STORED */
+    if (store_record(ns, "storing a logout", "add", &l->jti_key, jkey, &jti, now, &reply) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    return BCL_STORE_OK;
+}
+
+static bcl_store_status_t mc_bind(bcl_store_t *s, const bcl_hkey_t *cookie, const bcl_identity_t *id,
+                                  int64_t now, int64_t expires)
+{
+    bcl_net_store_t *ns = s->ctx;
+    char key[BCL_NET_KEY_MAX];
+    bcl_record_t rec = { 0 };
+    bcl_mc_reply_t reply;
+
+    rec.kind = BCL_REC_BINDING;
+    rec.expires = expires;
+    rec.t_server = id->began_server;
+    rec.t_op = id->began_op;
+    rec.sid_key = id->sid_key;
+    rec.sub_key = id->sub_key;
+    bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie);
+    if (store_record(ns, "storing a binding", "set", cookie, key, &rec, now, &reply) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    return reply == BCL_MC_STORED ? BCL_STORE_OK : BCL_STORE_UNAVAILABLE;
+}
+
+static bcl_store_status_t mc_unbind(bcl_store_t *s, const bcl_hkey_t *cookie)
+{
+    bcl_net_store_t *ns = s->ctx;
+    char key[BCL_NET_KEY_MAX], req[REQ_MAX];
+    size_t len;
+    reply_t r;
+
+    bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie);
+    len = bcl_mc_delete_command(req, sizeof(req), key);
+    if (len == 0 || bcl_net_exchange(ns, server_of(ns, cookie), "dropping a binding", req, len, parse_reply, &r) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    return BCL_STORE_OK;
+}
+
+static bcl_store_status_t revocations_of(bcl_net_store_t *ns, const bcl_identity_t *id, int64_t now,
+                                         bcl_session_state_t *state)
+{
+    char skey[BCL_NET_KEY_MAX], ukey[BCL_NET_KEY_MAX];
+    const bcl_hkey_t *hk[2];
+    const char *keys[2];
+    bcl_record_t recs[2];
+    int found[2], n = 0, si = -1, ui = -1;
+
+    if (!bcl_hkey_is_zero(&id->sid_key)) {
+        bcl_netrec_key(skey, ns->conf->prefix, BCL_REC_REVOKED_SID, &id->sid_key);
+        hk[n] = &id->sid_key;
+        keys[n] = skey;
+        si = n++;
+    }
+    if (!bcl_hkey_is_zero(&id->sub_key)) {
+        bcl_netrec_key(ukey, ns->conf->prefix, BCL_REC_REVOKED_SUB, &id->sub_key);
+        hk[n] = &id->sub_key;
+        keys[n] = ukey;
+        ui = n++;
+    }
+    if (n > 0 && get_records(ns, "looking up a session", n, hk, keys, recs, found) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    *state = bcl_netrec_identity_state(id, si >= 0 && found[si] ? &recs[si] : NULL,
+                                       ui >= 0 && found[ui] ? &recs[ui] : NULL, now);
+    return BCL_STORE_OK;
+}
+
+static bcl_store_status_t mc_cookie_state(bcl_store_t *s, const bcl_hkey_t *cookie, int64_t now,
+                                          bcl_session_state_t *state, bcl_identity_t *id)
+{
+    bcl_net_store_t *ns = s->ctx;
+    char key[BCL_NET_KEY_MAX];
+    const bcl_hkey_t *hk[1] = { cookie };
+    const char *keys[1] = { key };
+    bcl_record_t b;
+    int found[1];
+
+    bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie);
+    if (get_records(ns, "looking up a session", 1, hk, keys, &b, found) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    if (bcl_netrec_cookie_state(found[0] ? &b : NULL, NULL, NULL, now, id) == BCL_SESSION_UNBOUND) {
+        *state = BCL_SESSION_UNBOUND;
+        return BCL_STORE_OK;
+    }
+    return revocations_of(ns, id, now, state);
+}
+
+static bcl_store_status_t mc_identity_state(bcl_store_t *s, const bcl_identity_t *id, int64_t now,
+                                            bcl_session_state_t *state)
+{
+    return revocations_of(s->ctx, id, now, state);
+}
+
+static bcl_store_status_t mc_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out)
+{
+    (void)s; (void)now;
+    memset(out, 0, sizeof(*out));
+    return BCL_STORE_OK;
+}
+
+static unsigned mc_usage_crossings(bcl_store_t *s)
+{
+    (void)s;
+    return 0;
+}
+
+static const bcl_store_ops_t memcache_ops = {
+    "memcache",
+    mc_apply_logout,
+    mc_bind,
+    mc_unbind,
+    mc_cookie_state,
+    mc_identity_state,
+    mc_stats,
+    mc_usage_crossings,
+};
+
+bcl_store_t *bcl_store_memcache_make(apr_pool_t *p, bcl_net_store_t *ns)
+{
+    bcl_store_t *s = apr_pcalloc(p, sizeof(*s));
+    ns->kind_name = "memcache";
+    for (int i = 0; i < ns->nsrv; i++) {
+        const bcl_net_server_t *srv = &APR_ARRAY_IDX(ns->conf->servers, i, bcl_net_server_t);
+        ns->srv[i] = bcl_netsrv_create(p, srv->host, srv->port, ns->conf->timeout, NULL, NULL);
+    }
+    s->ops = &memcache_ops;
+    s->ctx = ns;
+    return s;
+}
