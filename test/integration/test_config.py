@@ -192,7 +192,8 @@ def test_bad_guard_directive_values(httpd, op, directive, needle):
 
 
 @pytest.mark.parametrize("directive,needle", [
-    ("BCLStore memcache 127.0.0.1:11211", "not available"),
+    ("BCLStore memcache", "the server is missing"),
+    ("BCLStore redis 127.0.0.1", "is not HOST:PORT"),
     ("BCLStore shm file=/tmp/x", "not available"),
     ("BCLStore shm capacity=3", "capacity"),
     ("BCLStore shm size=10", "size=10"),
