@@ -8,6 +8,8 @@
 #include <apr_time.h>
 #include "bcl_store_net_impl.h"
 
+#define BCL_NET_MAX_STALE_RETRIES 64
+
 const char *bcl_net_parse_servers(apr_pool_t *p, const char *spec, int max, apr_array_header_t **out)
 {
     char *copy = apr_pstrdup(p, spec), *last = NULL;
@@ -90,7 +92,9 @@ int bcl_net_exchange(bcl_net_store_t *ns, bcl_netsrv_t *srv, const char *what,
     apr_status_t rv = APR_SUCCESS;
 
     apr_atomic_inc32(&ns->health->ops);
-    for (int attempt = 0; attempt < 2; attempt++) {
+    /* after a server restart every idle connection in the pool is stale and
+     * fails at once: go on until a new connection has been tried */
+    for (int attempt = 0; attempt < BCL_NET_MAX_STALE_RETRIES; attempt++) {
         bcl_netconn_t *c;
         int reused, st;
 

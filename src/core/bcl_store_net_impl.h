@@ -25,8 +25,9 @@ typedef int bcl_net_parse_fn(bcl_netconn_t *c, void *baton, const char **why);
 
 /* One request and its answer on a connection to `srv`. A connection that
  * was idle in the pool may have been closed by the server (a restart):
- * when sending or reading fails on one, the exchange is retried once on a
- * new connection. Returns 0, or -1 after logging the failure (throttled). */
+ * when sending or reading fails on one (not by a timeout), the exchange is
+ * retried on the next connection, until one made for this exchange has
+ * been tried. Returns 0, or -1 after logging the failure (throttled). */
 int bcl_net_exchange(bcl_net_store_t *ns, bcl_netsrv_t *srv, const char *what,
                      const char *req, apr_size_t len, bcl_net_parse_fn *parse, void *baton);
 

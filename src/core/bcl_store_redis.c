@@ -93,7 +93,13 @@ static int parse_answer(bcl_netconn_t *c, void *baton, const char **why)
         break;
     }
     if (a->reply.top.type == BCL_RESP_ERROR) {
-        a->noscript = a->reply.top.len >= 8 && memcmp(a->reply.top.str, "NOSCRIPT", 8) == 0;
+        bcl_netconn_consume(c, used);
+        /* the server forgot our scripts (a restart): not a failure, EVAL follows */
+        if (a->reply.top.len >= 8 && memcmp(a->reply.top.str, "NOSCRIPT", 8) == 0) {
+            a->noscript = 1;
+            a->reply.top.str = NULL;
+            return BCL_NET_DONE;
+        }
         if (a->reply.top.len >= 3 && memcmp(a->reply.top.str, "OOM", 3) == 0)
             *why = "redis is out of memory (maxmemory reached; use maxmemory-policy noeviction and more memory)";
         else if (a->reply.top.len >= 6 && memcmp(a->reply.top.str, "NOAUTH", 6) == 0)
@@ -102,7 +108,6 @@ static int parse_answer(bcl_netconn_t *c, void *baton, const char **why)
             *why = "redis is a read-only replica";
         else
             *why = "redis answered an error";
-        bcl_netconn_consume(c, used);
         return BCL_NET_REFUSED;
     }
     for (size_t i = 0; i < a->reply.n && i < 3; i++) {
@@ -168,10 +173,10 @@ static int run_script(bcl_net_store_t *ns, int script, const char *what, int arg
         argv[i + 2] = args[i];
         l[i + 2] = lens[i];
     }
-    if (command(ns, what, argc + 2, argv, l, a) == 0)
-        return 0;
-    if (!a->noscript)
+    if (command(ns, what, argc + 2, argv, l, a) != 0)
         return -1;
+    if (!a->noscript)
+        return 0;
     argv[0] = "EVAL";
     l[0] = 4;
     argv[1] = scripts[script];

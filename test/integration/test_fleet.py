@@ -11,6 +11,8 @@ store (keys, expiries).
     /usr/bin/python3 -m pytest -q test/integration/test_fleet.py
 """
 import json
+import os
+import signal
 import time
 import uuid
 
@@ -358,17 +360,14 @@ def test_redis_revocation_survives_restarting_every_httpd(backend, op_keys):
         f.a.refused("/app/", revoked)
         f.b.refused("/app/", revoked)
         f.a.works("/app/", live)
-        # and redis itself restarting (append-only file): still kept
+        # and redis itself restarting (append-only file): still kept, and
+        # the connections that went stale in the pools cost no request a 503
         rd.stop()
         rd.start()
-        deadline = time.time() + 20
-        while True:
-            r, _ = f.b.get("/app/", cookie=revoked)
-            if r.status_code != 503 or time.time() > deadline:
-                break
-            time.sleep(0.2)
         f.b.refused("/app/", revoked)
         f.a.works("/app/", live)
+        f.a.refused("/app/", revoked)
+        f.b.works("/app/", live)
     finally:
         if f is not None:
             f.cleanup()
@@ -468,3 +467,77 @@ def test_good_store_arguments(tmp_path):
             assert rc == 0, "%s\n%s" % (directive, out)
     finally:
         h.cleanup()
+
+
+@pytest.mark.parametrize("kind", ["memcache", "redis"])
+def test_store_frozen_is_a_bounded_wait(backend, op_keys, kind):
+    """A store that accepts connections but never answers (SIGSTOP): every
+    wait ends at timeout=, the receiver answers 503, the guard applies
+    BCLStoreUnavailable; SIGCONT and it works again."""
+    server = fleet.Memcached() if kind == "memcache" else fleet.Redis()
+    server.start()
+    f = None
+    try:
+        f = Fleet(backend, op_keys, store_line(kind, server, "timeout=300"), mpms=("event",))
+        g = f.a
+        sid = uid("sid")
+        cookie = g.login("/app/", sid=sid)
+        g.works("/app/", cookie)
+        mark = g.h.log_mark()
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            tok, _ = g.token(sid=sid)
+            r = g.post(tok)
+            assert r.status_code == 503, r.status_code
+            r, tag = g.get("/app/", cookie=cookie)
+            assert r.status_code == 503
+            r, tag = g.get("/open/", cookie=cookie)
+            assert r.status_code == 200 and len(g.backend.seen(tag)) == 1
+            line = g.h.wait_log(TAG_NET_FAILED, since=mark)
+            assert "timed out" in line, line
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        deadline = time.time() + 20
+        while True:
+            r = g.post(tok)
+            if r.status_code == 200 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        harness.assert_ok(r)
+        g.refused("/app/", cookie)
+    finally:
+        if f is not None:
+            f.cleanup()
+        server.cleanup()
+
+
+@pytest.mark.parametrize("kind", ["memcache", "redis"])
+def test_store_restart_costs_no_request_a_503(backend, op_keys, kind):
+    """Every connection idle in the pools goes stale when the store restarts;
+    the requests after it still get answers, not 503s."""
+    import concurrent.futures
+    server = fleet.Memcached() if kind == "memcache" else fleet.Redis()
+    server.start()
+    f = None
+    try:
+        f = Fleet(backend, op_keys, store_line(kind, server), mpms=("event",))
+        g = f.a
+        hdrs = env_headers(sid=uid("sid"), sub=uid("ursula"))
+
+        def burst():
+            def one(_):
+                s = harness.client()
+                return [s.get(g.h.url("/env/whoami"), headers=dict(hdrs, Cookie="APPSESSION=x"),
+                              timeout=15).status_code for _ in range(4)]
+            with concurrent.futures.ThreadPoolExecutor(8) as ex:
+                return [c for codes in ex.map(one, range(8)) for c in codes]
+
+        assert set(burst()) == {200}
+        server.stop()
+        server.start()
+        codes = burst()
+        assert set(codes) == {200}, codes
+    finally:
+        if f is not None:
+            f.cleanup()
+        server.cleanup()
