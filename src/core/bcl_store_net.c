@@ -98,6 +98,7 @@ int bcl_net_exchange(bcl_net_store_t *ns, bcl_netsrv_t *srv, const char *what,
         bcl_netconn_t *c;
         int reused, st;
 
+        why = NULL;
         if ((rv = bcl_netconn_acquire(srv, &c, &why)) != APR_SUCCESS)
             break;
         reused = c->uses > 1;
@@ -116,7 +117,7 @@ int bcl_net_exchange(bcl_net_store_t *ns, bcl_netsrv_t *srv, const char *what,
             if (rv != APR_SUCCESS) {
                 why = APR_STATUS_IS_TIMEUP(rv) ? "waiting for the answer timed out"
                     : APR_STATUS_IS_EOF(rv) ? "the server closed the connection" : "reading the answer";
-            } else if (st == BCL_NET_BAD) {
+            } else if (st == BCL_NET_BAD && why == NULL) {
                 why = "the answer is not in the protocol";
             }
             /* REFUSED: `why` was set by the parser; the connection is fine */
