@@ -2,6 +2,7 @@
  * post_config; the background fetcher (mod_watchdog); the status accessor.
  * The request side is in bcl_keys_request.c, the fetch in bcl_keys_fetch.c. */
 #include <httpd.h>
+#include <stdlib.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
 #include <apr_strings.h>
@@ -170,6 +171,109 @@ static void log_source(server_rec *s, apr_pool_t *p, const bcl_key_source_t *src
                  src->conf.proxy == NULL ? "from environment" : *src->conf.proxy ? src->conf.proxy : "none");
 }
 
+/* ---- keys kept across a graceful restart --------------------------------
+ * The segment belongs to one configuration generation (the set of URLs and
+ * their size limits may change). When that generation's pool is cleared, the
+ * documents are copied out to the heap; the next generation's post_config
+ * seeds the entries whose URL it still uses, so a reload does not leave the
+ * receiver without keys (503) until the first fetch. */
+#define CARRY_KEY "mod_backchannel_logout:keys-carried"
+
+typedef struct {
+    int n;
+    struct carried_entry {
+        bcl_keysrc_kind_t kind;
+        char *url;
+        bcl_keys_slot_t slot;
+        char *doc;
+    } *e;
+} carried_t;
+
+static void carried_free(carried_t *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        free(c->e[i].url);
+        free(c->e[i].doc);
+    }
+    free(c->e);
+    free(c);
+}
+
+static apr_status_t carried_cleanup(void *data)
+{
+    carried_free(data);
+    return APR_SUCCESS;
+}
+
+static void carried_set(server_rec *s, carried_t *c)
+{
+    void *old = NULL;
+    apr_pool_userdata_get(&old, CARRY_KEY, s->process->pool);
+    if (old != NULL && old != c) {
+        apr_pool_cleanup_kill(s->process->pool, old, carried_cleanup);
+        carried_free(old);
+    }
+    apr_pool_userdata_set(c, CARRY_KEY, c ? carried_cleanup : apr_pool_cleanup_null, s->process->pool);
+}
+
+/* Runs when the generation's pool is cleared, before its segment goes. */
+static apr_status_t carry_out(void *data)
+{
+    bcl_keys_rt_t *rt = data;
+    carried_t *c = calloc(1, sizeof(*c));
+
+    if (c == NULL || (c->e = calloc((size_t)rt->sources->nelts, sizeof(*c->e))) == NULL) {
+        free(c);
+        return APR_SUCCESS;
+    }
+    if (bcl_keys_lock(rt) == 0) {
+        for (int i = 0; i < rt->sources->nelts; i++) {
+            bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
+            struct carried_entry *e = &c->e[c->n];
+            if (src->slot->generation == 0)
+                continue;
+            e->kind = src->kind;
+            e->slot = *src->slot;
+            e->url = strdup(src->url);
+            e->doc = malloc(src->slot->doc_len + 1);
+            if (e->url == NULL || e->doc == NULL) {
+                free(e->url);
+                free(e->doc);
+                continue;
+            }
+            memcpy(e->doc, src->doc, src->slot->doc_len);
+            c->n++;
+        }
+        bcl_keys_unlock(rt);
+    }
+    carried_set(rt->s, c);
+    return APR_SUCCESS;
+}
+
+static void carry_in(server_rec *s, bcl_keys_rt_t *rt)
+{
+    carried_t *c = NULL;
+
+    apr_pool_userdata_get((void **)&c, CARRY_KEY, s->process->pool);
+    if (c == NULL)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        struct carried_entry *e = &c->e[i];
+        bcl_key_source_t *src = bcl_keys_find(rt, e->kind, e->url);
+        if (src == NULL || e->slot.doc_len > (apr_size_t)src->conf.max_size)
+            continue;
+        *src->slot = e->slot;
+        src->slot->claimed_until = 0;
+        memcpy(src->doc, e->doc, e->slot.doc_len);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BCL_TAG_KEYS_FETCHED ": keys kept across the restart for %s: "
+                     "%u key(s), kids [%s], generation %" APR_UINT64_T_FMT, src->url, src->slot->nkids,
+                     src->slot->kids, src->slot->generation);
+    }
+    carried_set(s, NULL);
+}
+
 apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp, bcl_keys_rt_t **out)
 {
     const apr_array_header_t *decls = bcl_keysrc_declarations(pconf);
@@ -240,6 +344,9 @@ apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *
         offset += ALIGN8((apr_size_t)src->conf.max_size);
         log_source(s, ptemp, src);
     }
+    carry_in(s, rt);
+    /* registered after the segment and mutex: runs before they are destroyed */
+    apr_pool_cleanup_register(pconf, rt, carry_out, apr_pool_cleanup_null);
     start_watchdog(s, pconf, rt);
     *out = rt;
     return APR_SUCCESS;
