@@ -101,7 +101,8 @@ bcl_fetch_status_t bcl_fetch_get(apr_pool_t *p, const char *url, const bcl_fetch
     sink_t sink;
     CURL *c;
     CURLcode cc;
-    char *eff = NULL;
+    char *eff = NULL, *redirect = NULL;
+    const char *refused_redirect = NULL;
     int https_start = strncasecmp(url, "https:", 6) == 0;
 
     memset(res, 0, sizeof(*res));
@@ -145,6 +146,10 @@ bcl_fetch_status_t bcl_fetch_get(apr_pool_t *p, const char *url, const bcl_fetch
         res->final_url = apr_pstrdup(p, eff);
     else
         res->final_url = url;
+    /* where a refused redirect pointed (before the handle goes) */
+    if (cc == CURLE_UNSUPPORTED_PROTOCOL && curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK
+        && redirect != NULL)
+        refused_redirect = apr_pstrdup(p, redirect);
     res->cache_control = sink.cache_control;
     curl_easy_cleanup(c);
 
@@ -155,10 +160,11 @@ bcl_fetch_status_t bcl_fetch_get(apr_pool_t *p, const char *url, const bcl_fetch
     if (cc == CURLE_TOO_MANY_REDIRECTS)
         return fail(res, BCL_FETCH_BAD_REDIRECT,
                     apr_psprintf(p, "more than %d redirects", BCL_FETCH_MAX_REDIRECTS));
-    if (cc == CURLE_UNSUPPORTED_PROTOCOL && res->final_url != url)
+    if (cc == CURLE_UNSUPPORTED_PROTOCOL)
         return fail(res, BCL_FETCH_BAD_REDIRECT,
                     apr_psprintf(p, "redirected to a URL that may not be fetched (%s); "
-                                 "a fetch that starts on https:// stays on https://", res->final_url));
+                                 "a fetch that starts on https:// stays on https://",
+                                 refused_redirect ? refused_redirect : res->final_url));
     if (cc != CURLE_OK)
         return fail(res, BCL_FETCH_TRANSPORT,
                     apr_psprintf(p, "%s%s%s", curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf));

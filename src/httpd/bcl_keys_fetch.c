@@ -31,6 +31,7 @@ typedef struct {
     const char *jwks;             /* the JWKS document */
     apr_size_t jwks_len;
     const char *jwks_uri;
+    const char *jwks_final_url;   /* after redirects */
     const char *issuer;           /* "" for BCLJWKSURI */
     const char *kids;
     unsigned nkids;
@@ -99,6 +100,7 @@ static int fetch_documents(apr_pool_t *p, const bcl_key_source_t *src, fetched_t
         return -1;
     }
     f->max_age = min_age(f->max_age, bcl_keysource_max_age(res.cache_control));
+    f->jwks_final_url = res.final_url;
 
     /* parsed here once, so that a child never meets a document it cannot use */
     f->parse_log.pool = p;
@@ -219,9 +221,11 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
         for (int i = 0; i < f.parse_log.lines->nelts; i++)
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "%s (%s)", APR_ARRAY_IDX(f.parse_log.lines, i, const char *),
                          f.jwks_uri);
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BCL_TAG_KEYS_FETCHED ": keys fetched (%s) from %s%s%s: %u key(s), "
+        int redirected = f.jwks_final_url != NULL && strcmp(f.jwks_final_url, f.jwks_uri) != 0;
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BCL_TAG_KEYS_FETCHED ": keys fetched (%s) from %s%s%s%s%s%s: %u key(s), "
                      "kids [%s], generation %" APR_UINT64_T_FMT ", next refresh in %ld s",
-                     why, f.jwks_uri, src->kind == BCL_KEYSRC_METADATA ? " for issuer " : "",
+                     why, f.jwks_uri, redirected ? " (redirected to " : "", redirected ? f.jwks_final_url : "",
+                     redirected ? ")" : "", src->kind == BCL_KEYSRC_METADATA ? " for issuer " : "",
                      src->kind == BCL_KEYSRC_METADATA ? f.issuer : "", f.nkids, f.kids, generation, delay);
     } else {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, BCL_TAG_KEYS_UNCHANGED ": keys refetched (%s) from %s: "

@@ -454,3 +454,80 @@ def test_keys_survive_graceful_restart_while_op_down(keyserver, mpm):
         assert keyserver.count("/jwks") == 1
     finally:
         h.cleanup()
+
+
+# ---------------------------------------------------------------------------
+# proxies
+# ---------------------------------------------------------------------------
+
+def test_proxy_directive_and_environment(keyserver, monkeypatch):
+    """BCLHTTPProxy sends fetches through the proxy; the proxy environment
+    (http_proxy) is honoured by default; BCLHTTPProxy none ignores it."""
+    k1 = rsa("proxy-1")
+    # the OP's address answers nothing itself: only the proxy knows the document
+    unreachable = "http://127.0.0.1:%d/jwks" % harness.free_port()
+    proxy = KeyServer()
+    proxy.set_json(unreachable, keys.jwks_doc([k1]))          # a forward proxy sees the absolute URL
+    proxy.set_json(unreachable.replace("/jwks", "/env-jwks"), keys.jwks_doc([k1]))
+    proxy.start()
+    keyserver.set_json("/direct", keys.jwks_doc([k1]))
+    keyserver.start()
+    monkeypatch.setenv("http_proxy", proxy.base)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    h = None
+    try:
+        h = start(location("/explicit", "BCLJWKSURI %s" % unreachable,
+                           extra=["BCLHTTPProxy %s" % proxy.base])
+                  + location("/env", "BCLJWKSURI %s" % unreachable.replace("/jwks", "/env-jwks"))
+                  + location("/none", "BCLJWKSURI %s" % keyserver.url("/direct"),
+                             extra=["BCLHTTPProxy none"]))
+        h.wait_log(FETCHED, unreachable, timeout=15)
+        h.wait_log(FETCHED, unreachable.replace("/jwks", "/env-jwks"), timeout=15)
+        h.wait_log(FETCHED, keyserver.url("/direct"), timeout=15)
+        for loc in ("/explicit", "/env", "/none"):
+            harness.assert_ok(post(h, loc, token(k1)))
+        assert proxy.count(unreachable) == 1
+        assert proxy.count(unreachable.replace("/jwks", "/env-jwks")) == 1
+        assert keyserver.count("/direct") == 1          # not through the proxy
+    finally:
+        if h:
+            h.cleanup()
+        proxy.stop()
+
+
+# ---------------------------------------------------------------------------
+# redirects
+# ---------------------------------------------------------------------------
+
+def test_redirects_limited_and_never_downgraded(keyserver):
+    tmp = harness.make_tmpdir("bcl-ca-")
+    ca = TestCA(tmp)
+    k1 = rsa("redir-1")
+    ks = keyserver
+    ks.set_json("/final", keys.jwks_doc([k1]))
+    ks.set_doc("/one", "", status=302, headers={"Location": ks.url("/final")})
+    for i in range(5):
+        ks.set_doc("/hop%d" % i, "", status=302, headers={"Location": ks.url("/hop%d" % (i + 1))})
+    ks.set_json("/hop5", keys.jwks_doc([k1]))
+    ks.start()
+    tls = KeyServer(tls=ca)
+    tls.set_doc("/down", "", status=301, headers={"Location": ks.url("/final")})
+    tls.start()
+    h = None
+    try:
+        h = start(location("/one", "BCLJWKSURI %s" % ks.url("/one"))
+                  + location("/hops", "BCLJWKSURI %s" % ks.url("/hop0"))
+                  + location("/down", "BCLJWKSURI %s" % tls.url("/down"),
+                             extra=['BCLCAFile "%s"' % ca.ca_file]))
+        h.wait_log(FETCHED, ks.url("/final"), timeout=15)     # followed; named by where it was asked for
+        h.wait_log(FETCH_FAILED, ks.url("/hop0"), "more than 3 redirects", timeout=15)
+        h.wait_log(FETCH_FAILED, tls.url("/down"), "stays on https", ks.url("/final"), timeout=15)
+        harness.assert_ok(post(h, "/one", token(k1)))
+        assert_unavailable(post(h, "/hops", token(k1)))
+        assert_unavailable(post(h, "/down", token(k1)))
+        assert ks.count("/hop5") == 0
+    finally:
+        if h:
+            h.cleanup()
+        tls.stop()
