@@ -3,6 +3,7 @@
  * The request side is in bcl_keys_request.c, the fetch in bcl_keys_fetch.c. */
 #include <httpd.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
 #include <apr_strings.h>
@@ -215,15 +216,19 @@ static void carried_set(server_rec *s, carried_t *c)
         apr_pool_cleanup_kill(s->process->pool, old, carried_cleanup);
         carried_free(old);
     }
-    apr_pool_userdata_set(c, CARRY_KEY, c ? carried_cleanup : apr_pool_cleanup_null, s->process->pool);
+    apr_pool_userdata_set(c, CARRY_KEY, c ? carried_cleanup : NULL, s->process->pool);
 }
 
 /* Runs when the generation's pool is cleared, before its segment goes. */
 static apr_status_t carry_out(void *data)
 {
     bcl_keys_rt_t *rt = data;
-    carried_t *c = calloc(1, sizeof(*c));
+    carried_t *c;
 
+    /* only the parent reloads; a child that exits may run pool cleanups too */
+    if (getpid() != rt->parent_pid)
+        return APR_SUCCESS;
+    c = calloc(1, sizeof(*c));
     if (c == NULL || (c->e = calloc((size_t)rt->sources->nelts, sizeof(*c->e))) == NULL) {
         free(c);
         return APR_SUCCESS;
@@ -288,6 +293,7 @@ apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *
 
     rt = apr_pcalloc(pconf, sizeof(*rt));
     rt->s = s;
+    rt->parent_pid = getpid();
     rt->sources = apr_array_make(pconf, decls->nelts, sizeof(bcl_key_source_t *));
     rt->by_url = apr_hash_make(pconf);
     for (int i = 0; i < decls->nelts; i++) {

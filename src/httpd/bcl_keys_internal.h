@@ -58,6 +58,7 @@ struct bcl_keys_rt_t {
     apr_global_mutex_t *mutex;
     int watchdog;                 /* mod_watchdog refreshes in the background */
     apr_thread_mutex_t *child_mutex;  /* per child: guards `current` of every source */
+    pid_t parent_pid;             /* the process that made the segment (carries keys across restarts) */
 };
 
 int bcl_keys_lock(bcl_keys_rt_t *rt);

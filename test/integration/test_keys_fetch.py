@@ -93,17 +93,21 @@ def keyserver():
 # ---------------------------------------------------------------------------
 
 def test_jwks_uri_fetched_once_and_shared_by_children_and_locations(keyserver):
-    """prefork: two locations use the same URL; two child processes answer;
-    the key server sees one fetch; an http:// loopback URL is warned about."""
+    """prefork: two locations use the same URL (with different settings);
+    two child processes answer; the key server sees one fetch; an http://
+    loopback URL is warned about."""
     k1 = rsa("k1")
     keyserver.set_json("/jwks", keys.jwks_doc([k1]), headers={"Cache-Control": "max-age=3600"})
     keyserver.start()
     url = keyserver.url("/jwks")
-    h = start(location("/a", "BCLJWKSURI %s" % url) + location("/b", "BCLJWKSURI %s" % url)
+    h = start(location("/a", "BCLJWKSURI %s" % url)
+              + location("/b", "BCLJWKSURI %s" % url, extra=["BCLHTTPTimeout 4"])
               + 'LogFormat "%P %U %>s" pids\nCustomLog "pids.log" pids\n', mpm="prefork")
     try:
         h.wait_log(FETCHED, url, "k1", timeout=15)
         h.wait_log(CONFIG, url, "loopback")
+        # one entry: the settings of the first declaration win, and the log says so
+        h.wait_log("BCL0531", url, "different fetch settings")
         # two keep-alive connections: prefork binds each to its own child
         s1, s2 = harness.client(), harness.client()
         for i in range(6):
