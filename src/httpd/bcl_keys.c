@@ -118,7 +118,7 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *pool)
             : src->slot->failures > 0 ? "retry" : "scheduled refresh";
         bcl_keys_unlock(rt);
         if (due) {
-            bcl_keys_refresh(rt, src, rt->s, tick, why, &changed);
+            bcl_keys_refresh(rt, src, rt->s, tick, why, 0, &changed);
             apr_pool_clear(tick);
         }
     }

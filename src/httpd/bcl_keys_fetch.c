@@ -66,8 +66,12 @@ static long min_age(long a, long b)
     return a < b ? a : b;
 }
 
-/* The network part: returns 0 with `f` filled, or -1 with f->tag/error. */
-static int fetch_documents(apr_pool_t *p, const bcl_key_source_t *src, fetched_t *f)
+/* The network part: returns 0 with `f` filled, or -1 with f->tag/error.
+ * With `known_issuer` and `known_jwks_uri` (a refetch of a discovery source
+ * inside a request) the metadata is not fetched again: an unknown kid means
+ * new keys, and one fetch instead of two keeps the OP's wait short. */
+static int fetch_documents(apr_pool_t *p, const bcl_key_source_t *src, const char *known_issuer,
+                           const char *known_jwks_uri, fetched_t *f)
 {
     bcl_fetch_opts_t opts;
     bcl_fetch_result_t res;
@@ -80,7 +84,10 @@ static int fetch_documents(apr_pool_t *p, const bcl_key_source_t *src, fetched_t
     f->jwks_uri = src->url;
     f->max_age = -1;
 
-    if (src->kind == BCL_KEYSRC_METADATA) {
+    if (src->kind == BCL_KEYSRC_METADATA && known_issuer != NULL && known_jwks_uri != NULL) {
+        f->issuer = known_issuer;
+        f->jwks_uri = known_jwks_uri;
+    } else if (src->kind == BCL_KEYSRC_METADATA) {
         if (bcl_fetch_get(p, src->url, &opts, &res) != BCL_FETCH_OK) {
             f->tag = tag_of(res.status);
             f->error = apr_psprintf(p, "metadata %s: %s", src->url, res.error);
@@ -140,8 +147,9 @@ static const char *when(apr_pool_t *p, apr_time_t t)
 }
 
 bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, server_rec *s,
-                                      apr_pool_t *p, const char *why, int *changed)
+                                      apr_pool_t *p, const char *why, int keys_only, int *changed)
 {
+    const char *known_issuer = NULL, *known_jwks_uri = NULL;
     bcl_keys_slot_t *slot = src->slot;
     apr_time_t now = apr_time_now();
     apr_uint64_t generation;
@@ -162,10 +170,14 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
      * process that dies mid-fetch leaves a claim that simply expires */
     slot->claimed_until = now + apr_time_from_sec(2 * src->conf.timeout + 2);
     slot->last_attempt = now;
+    if (keys_only && src->kind == BCL_KEYSRC_METADATA && slot->generation != 0) {
+        known_issuer = apr_pstrdup(p, slot->issuer);
+        known_jwks_uri = apr_pstrdup(p, slot->jwks_uri);
+    }
     bcl_keys_unlock(rt);
 
     memset(&f, 0, sizeof(f));
-    ok = fetch_documents(p, src, &f) == 0;
+    ok = fetch_documents(p, src, known_issuer, known_jwks_uri, &f) == 0;
     now = apr_time_now();
 
     if (bcl_keys_lock(rt) != 0)

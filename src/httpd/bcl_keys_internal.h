@@ -70,8 +70,10 @@ typedef enum { BCL_REFRESH_DONE, BCL_REFRESH_FAILED, BCL_REFRESH_BUSY } bcl_refr
 /* Fetches the source's documents, checks them, and stores them in shared
  * memory (bumping the generation when they changed) or records the
  * failure. At most one fetch of a URL runs at a time across all processes:
- * BUSY when another is under way. `why` names the cause for the log. */
+ * BUSY when another is under way. `why` names the cause for the log.
+ * `keys_only`: for a discovery source already fetched, refetch the JWKS at
+ * the known jwks_uri without the metadata (the unknown-kid path). */
 bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, server_rec *s,
-                                      apr_pool_t *p, const char *why, int *changed);
+                                      apr_pool_t *p, const char *why, int keys_only, int *changed);
 
 #endif

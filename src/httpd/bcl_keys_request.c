@@ -141,7 +141,7 @@ static int rate_limited_fetch(request_rec *r, bcl_keys_use_t *use, const char *w
                   why, kid ? " " : "", kid ? ap_escape_logitem(r->pool, kid) : "", src->url);
     res = bcl_keys_refresh(use->rt, src, r->server, r->pool,
                            kid ? apr_pstrcat(r->pool, "unknown kid ", ap_escape_logitem(r->pool, kid), NULL) : why,
-                           &changed);
+                           kid != NULL, &changed);
     if (res == BCL_REFRESH_BUSY)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BCL_TAG_KEYS_REFETCH ": %s is being fetched by another "
                       "process or thread: not waiting for it", src->url);
@@ -160,7 +160,7 @@ static void refresh_if_due(request_rec *r, bcl_keys_use_t *use)
         return;
     due = use->src->slot->next_refresh <= now && use->src->slot->claimed_until <= now;
     bcl_keys_unlock(use->rt);
-    if (due && bcl_keys_refresh(use->rt, use->src, r->server, r->pool, "due, in a request", &changed)
+    if (due && bcl_keys_refresh(use->rt, use->src, r->server, r->pool, "due, in a request", 0, &changed)
                == BCL_REFRESH_DONE && changed)
         reacquire(r, use);
 }

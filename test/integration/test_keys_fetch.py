@@ -151,6 +151,15 @@ def test_discovery_supplies_issuer_and_jwks_uri(keyserver):
         # one entry for three locations
         assert keyserver.count("/realms/main/.well-known/openid-configuration") == 1
         assert keyserver.count("/realms/main/certs") == 1
+        # a new key at the OP: the unknown kid refetches the keys (not the metadata)
+        k2 = rsa("disc2")
+        keyserver.set_json("/realms/main/certs", keys.jwks_doc([k1, k2]))
+        mark = h.log_mark()
+        harness.assert_ok(post(h, "/disc", token(k2)))
+        h.wait_log(REFETCH, "disc2", since=mark)
+        h.wait_log(FETCHED, "disc1,disc2", "generation 2", since=mark)
+        assert keyserver.count("/realms/main/certs") == 2
+        assert keyserver.count("/realms/main/.well-known/openid-configuration") == 1
     finally:
         h.cleanup()
 
