@@ -544,3 +544,32 @@ def test_redirects_limited_and_never_downgraded(keyserver):
         if h:
             h.cleanup()
         tls.stop()
+
+
+# ---------------------------------------------------------------------------
+# bcl-check fetches keys with the same code
+# ---------------------------------------------------------------------------
+
+def test_bcl_check_fetches_keys(keyserver):
+    import subprocess
+    assert os.path.isfile(harness.BCL_CHECK), "bcl-check not built: %s" % harness.BCL_CHECK
+    k1 = rsa("cli-1")
+    keyserver.set_json("/.well-known/openid-configuration",
+                       {"issuer": ISSUER, "jwks_uri": keyserver.url("/jwks")})
+    keyserver.set_json("/jwks", keys.jwks_doc([k1]))
+    keyserver.start()
+
+    def check(*args):
+        p = subprocess.run([harness.BCL_CHECK, "--client-id", CLIENT] + list(args) + [token(k1)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    rc, out, err = check("--metadata", keyserver.url("/.well-known/openid-configuration"))
+    assert rc == 0 and out.startswith("valid:"), (rc, out, err)
+    rc, out, err = check("--issuer", ISSUER, "--jwks-uri", keyserver.url("/jwks"))
+    assert rc == 0 and out.startswith("valid:"), (rc, out, err)
+    rc, out, err = check("--issuer", "https://other.example", "--metadata",
+                         keyserver.url("/.well-known/openid-configuration"))
+    assert rc == 2 and "differs" in err and ISSUER in err, (rc, out, err)
+    rc, out, err = check("--issuer", ISSUER, "--jwks-uri", "http://op.example.com/jwks")
+    assert rc == 2 and "loopback" in err, (rc, out, err)
