@@ -227,7 +227,6 @@ int bcl_receiver_handler(request_rec *r)
         /* the OP may have rotated its keys: one rate-limited refetch, then once more */
         if (bcl_keys_refetch_for_kid(r, keys_use, verdict.kid)) {
             const char *error = NULL, *why = NULL;
-            fetched_policy = *policy;
             rc = bcl_keys_for_request(r, conf, &fetched_policy, &keys, &keys_use, &error, &why);
             if (rc != OK)
                 return answer(r, rc, error, why);
