@@ -573,3 +573,24 @@ def test_bcl_check_fetches_keys(keyserver):
     assert rc == 2 and "differs" in err and ISSUER in err, (rc, out, err)
     rc, out, err = check("--issuer", ISSUER, "--jwks-uri", "http://op.example.com/jwks")
     assert rc == 2 and "loopback" in err, (rc, out, err)
+
+
+def test_cache_control_max_age_shortens_refresh_within_bounds(keyserver):
+    """max-age=1 from the OP: refreshed about every BCLKeyMinRefreshInterval
+    (1 s here) instead of every BCLKeyRefreshInterval (3600 s); no-cache on
+    another URL with the default lower bound (60 s): fetched once."""
+    k1 = rsa("cc-1")
+    keyserver.set_json("/short", keys.jwks_doc([k1]), headers={"Cache-Control": "public, max-age=1"})
+    keyserver.set_json("/nocache", keys.jwks_doc([k1]), headers={"Cache-Control": "no-cache"})
+    keyserver.start()
+    h = start(location("/short", "BCLJWKSURI %s" % keyserver.url("/short"),
+                       extra=["BCLKeyRefreshInterval 3600", "BCLKeyMinRefreshInterval 1"])
+              + location("/nocache", "BCLJWKSURI %s" % keyserver.url("/nocache")))
+    try:
+        h.wait_log(FETCHED, keyserver.url("/nocache"), "next refresh in 60 s", timeout=15)
+        h.wait_log(FETCHED, keyserver.url("/short"), "next refresh in 1 s", timeout=15)
+        keyserver.wait_count("/short", 3, timeout=20)
+        harness.assert_ok(post(h, "/short", token(k1)))
+        assert keyserver.count("/nocache") == 1
+    finally:
+        h.cleanup()
