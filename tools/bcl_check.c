@@ -8,16 +8,20 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include "bcl_fetch.h"
 #include "bcl_keyset.h"
+#include "bcl_keysource.h"
 #include "bcl_token.h"
 
 static const char usage[] =
     "usage: bcl-check --issuer ISS --client-id ID [--client-id ID...]\n"
-    "                 [--jwks FILE] [--secret SECRET] [--decryption-key FILE...]\n"
+    "                 [--jwks FILE] [--jwks-uri URL | --metadata URL [--ca-file FILE]]\n"
+    "                 [--secret SECRET] [--decryption-key FILE...]\n"
     "                 [--alg ALG...] [--require-sid] [--no-require-exp] [--require-encryption]\n"
     "                 [--clock-skew SECONDS] [--now EPOCH] [TOKEN | -]\n"
     "Validates a back-channel logout token as mod_backchannel_logout would.\n"
     "The token comes from the argument, or from standard input when it is '-' or absent.\n"
+    "--jwks-uri and --metadata fetch the OP's keys (and, with --metadata, the issuer) as the module does.\n"
     "Prints 'valid: ...' (exit 0) or 'invalid: CODE: DETAIL' (exit 1); exit 2 on usage or key errors.\n";
 
 static void stderr_log(void *baton, bcl_log_level_t level, const char *tag, const char *msg)
@@ -83,8 +87,45 @@ static const char *trim(const char *s, apr_size_t *len)
     return s;
 }
 
+/* Fetches keys as the module does (same URL rules, TLS always verified).
+ * With `metadata_url`, the issuer comes from the discovery document; a
+ * given --issuer must equal it. */
+static int fetch_keys(apr_pool_t *p, bcl_keyset_t *keys, const bcl_logger_t *logger, const char *metadata_url,
+                      const char *jwks_uri, const char *ca_file, const char **issuer)
+{
+    bcl_fetch_opts_t opts = { ca_file, NULL, 5000, 10000, 1024 * 1024, "bcl-check" };
+    bcl_fetch_result_t res;
+    const char *err = NULL, *url = metadata_url ? metadata_url : jwks_uri;
+    int loopback;
+
+    if (bcl_keysource_check_url(p, url, &loopback, &err) != 0)
+        return die("%s: %s", url, err);
+    if (bcl_fetch_global_init() != 0)
+        return die("libcurl cannot be initialised%s%s", "", "");
+    if (metadata_url != NULL) {
+        const char *found_issuer = NULL;
+        if (bcl_fetch_get(p, metadata_url, &opts, &res) != BCL_FETCH_OK)
+            return die("metadata %s: %s", metadata_url, res.error);
+        if (bcl_keysource_parse_metadata(p, res.body, res.len, &found_issuer, &jwks_uri, &err) != 0)
+            return die("metadata %s is refused: %s", metadata_url, err);
+        if (*issuer != NULL && strcmp(*issuer, found_issuer) != 0) {
+            fprintf(stderr, "bcl-check: --issuer \"%s\" differs from the issuer \"%s\" in the metadata\n",
+                    *issuer, found_issuer);
+            return 2;
+        }
+        *issuer = found_issuer;
+    }
+    if (bcl_fetch_get(p, jwks_uri, &opts, &res) != BCL_FETCH_OK)
+        return die("JWKS %s: %s", jwks_uri, res.error);
+    if (bcl_keyset_add_jwks(keys, res.body, res.len, logger, &err) != 0)
+        return die("JWKS %s is refused: %s", jwks_uri, err);
+    fprintf(stderr, "bcl-check: %d key(s) fetched from %s\n", bcl_keyset_count(keys), jwks_uri);
+    return 0;
+}
+
 static int run(apr_pool_t *p, int argc, const char *const *argv)
 {
+    const char *jwks_uri = NULL, *metadata_url = NULL, *ca_file = NULL;
     apr_array_header_t *client_ids = apr_array_make(p, 2, sizeof(const char *));
     bcl_keyset_t *keys = bcl_keyset_create(p);
     bcl_logger_t logger = { stderr_log, NULL };
@@ -130,6 +171,12 @@ static int run(apr_pool_t *p, int argc, const char *const *argv)
                 if (bcl_keyset_add_jwks(keys, data, len, &logger, &err) != 0)
                     return die("%s: %s", val, err);
                 have_keys = 1;
+            } else if (strcmp(a, "--jwks-uri") == 0) {
+                jwks_uri = val;
+            } else if (strcmp(a, "--metadata") == 0) {
+                metadata_url = val;
+            } else if (strcmp(a, "--ca-file") == 0) {
+                ca_file = val;
             } else if (strcmp(a, "--secret") == 0) {
                 if (bcl_keyset_set_client_secret(keys, val, strlen(val), &err) != 0)
                     return die("--secret: %s%s", err, "");
@@ -156,9 +203,18 @@ static int run(apr_pool_t *p, int argc, const char *const *argv)
         }
         i += takes;
     }
+    if (jwks_uri != NULL && metadata_url != NULL)
+        return die("use --jwks-uri or --metadata, not both%s%s", "", "");
+    if (jwks_uri != NULL || metadata_url != NULL) {
+        int rc = fetch_keys(p, keys, &logger, metadata_url, jwks_uri, ca_file, &policy.issuer);
+        if (rc != 0)
+            return rc;
+        have_keys = 1;
+    }
     if (policy.issuer == NULL || client_ids->nelts == 0 || !have_keys) {
         fputs(usage, stderr);
-        return die("--issuer, --client-id and --jwks or --secret are required%s%s", "", "");
+        return die("--issuer (or --metadata), --client-id and --jwks, --jwks-uri, --metadata or --secret "
+                   "are required%s%s", "", "");
     }
     if (policy.allowed_algs == 0)
         policy.allowed_algs = BCL_ALG_BIT(BCL_ALG_RS256);
@@ -196,6 +252,7 @@ int main(int argc, const char *const *argv)
     apr_pool_create(&pool, NULL);
     rc = run(pool, argc, argv);
     apr_pool_destroy(pool);
+    bcl_fetch_global_cleanup();
     apr_terminate();
     return rc;
 }

@@ -422,6 +422,26 @@ bcl_keyset_t *bcl_keyset_combine(apr_pool_t *p, const bcl_keyset_t *verify,
     return ks;
 }
 
+bcl_keyset_t *bcl_keyset_union_verify(apr_pool_t *p, const bcl_keyset_t *a, const bcl_keyset_t *b)
+{
+    bcl_keyset_t *ks = apr_pcalloc(p, sizeof(*ks));
+    int n = (a ? a->verify_keys->nelts : 0) + (b ? b->verify_keys->nelts : 0);
+
+    ks->pool = p;
+    ks->verify_keys = apr_array_make(p, n > 0 ? n : 1, sizeof(bcl_key_t *));
+    if (a != NULL)
+        apr_array_cat(ks->verify_keys, a->verify_keys);
+    if (b != NULL)
+        apr_array_cat(ks->verify_keys, b->verify_keys);
+    ks->decrypt_keys = apr_array_make(p, 1, sizeof(bcl_key_t *));
+    return ks;
+}
+
+const bcl_key_t *bcl_keyset_verify_key(const bcl_keyset_t *ks, int i)
+{
+    return i >= 0 && i < ks->verify_keys->nelts ? APR_ARRAY_IDX(ks->verify_keys, i, bcl_key_t *) : NULL;
+}
+
 int bcl_keyset_select(const bcl_keyset_t *ks, bcl_alg_t alg, const char *kid,
                       const bcl_key_t **out, int max)
 {

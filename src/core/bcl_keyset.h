@@ -61,6 +61,15 @@ int bcl_keyset_has_kid(const bcl_keyset_t *ks, const char *kid);
 bcl_keyset_t *bcl_keyset_combine(apr_pool_t *p, const bcl_keyset_t *verify,
                                  const bcl_keyset_t *secret, const bcl_keyset_t *decrypt);
 
+/* A set whose verification keys are those of `a` followed by those of `b`
+ * (either may be NULL): static keys from BCLJWKSFile next to keys fetched
+ * from the OP. Like bcl_keyset_combine it owns nothing: both sets must
+ * outlive it. */
+bcl_keyset_t *bcl_keyset_union_verify(apr_pool_t *p, const bcl_keyset_t *a, const bcl_keyset_t *b);
+
+/* Verification key number `i` (0 <= i < bcl_keyset_count), for listing kids. */
+const bcl_key_t *bcl_keyset_verify_key(const bcl_keyset_t *ks, int i);
+
 const apr_array_header_t *bcl_keyset_decryption_keys(const bcl_keyset_t *ks); /* of bcl_key_t* */
 int bcl_keyset_count(const bcl_keyset_t *ks);  /* verification keys, not counting the secret */
 int bcl_keyset_has_client_secret(const bcl_keyset_t *ks);

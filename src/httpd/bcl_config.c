@@ -19,6 +19,7 @@ void *bcl_dir_conf_create(apr_pool_t *p, char *dir)
     c->max_token_size = BCL_UNSET;
     c->unbound = BCL_UNSET;
     c->store_unavailable = BCL_UNSET;
+    bcl_fetch_conf_init(&c->fetch);
     return c;
 }
 
@@ -73,6 +74,7 @@ void *bcl_dir_conf_merge(apr_pool_t *p, void *base_, void *add_)
     MERGE_VAL(store_unavailable);
     MERGE_PTR(cookie_path);
     MERGE_PTR(cookie_domain);
+    bcl_fetch_conf_merge(&m->fetch, &base->fetch, &add->fetch);
     return m;
 }
 
@@ -81,16 +83,16 @@ const bcl_policy_t *bcl_conf_policy(apr_pool_t *p, const bcl_dir_conf_t *c,
 {
     bcl_policy_t *policy;
 
-    if (c->issuer == NULL) {
-        *missing = "BCLIssuer";
+    if (c->issuer == NULL && c->fetch.kind != BCL_KEYSRC_METADATA) {
+        *missing = "BCLIssuer (or BCLProviderMetadataURL)";
         return NULL;
     }
     if (c->client_ids == NULL) {
         *missing = "BCLClientID";
         return NULL;
     }
-    if (c->jwks == NULL && c->secret == NULL) {
-        *missing = "BCLJWKSFile or BCLClientSecret";
+    if (c->jwks == NULL && c->secret == NULL && c->fetch.kind == BCL_KEYSRC_NONE) {
+        *missing = "BCLJWKSFile, BCLJWKSURI, BCLProviderMetadataURL or BCLClientSecret";
         return NULL;
     }
     policy = apr_palloc(p, sizeof(*policy));
@@ -463,6 +465,7 @@ const command_rec bcl_directives[] = {
                   "client secret: the key of HS256/384/512 logout tokens"),
     AP_INIT_TAKE1("BCLDecryptionKey", add_decryption_key, NULL, BCL_CONTEXT,
                   "RSA private key (PEM or JWK) for encrypted logout tokens; repeatable"),
+    BCL_KEYS_DIRECTIVES,
     AP_INIT_ITERATE("BCLSigningAlg", add_signing_alg, NULL, BCL_CONTEXT,
                     "allowed signature algorithms (default RS256)"),
     AP_INIT_FLAG("BCLRequireEncryption", set_require_encryption, NULL, BCL_CONTEXT,

@@ -8,6 +8,7 @@
 #include "bcl_keyset.h"
 #include "bcl_token.h"
 #include "bcl_store_net.h"
+#include "bcl_keys_conf.h"
 
 #define BCL_UNSET (-1)
 
@@ -24,6 +25,7 @@ typedef struct {
     int require_exp;
     long clock_skew;                  /* BCL_UNSET = default */
     apr_off_t max_token_size;         /* BCL_UNSET = default */
+    bcl_fetch_conf_t fetch;           /* BCLJWKSURI / BCLProviderMetadataURL and their fetches */
 
     /* the guard */
     apr_array_header_t *session_cookies;  /* of const char*; NULL = guard off */
@@ -69,7 +71,10 @@ void *bcl_dir_conf_create(apr_pool_t *p, char *dir);
 void *bcl_dir_conf_merge(apr_pool_t *p, void *base, void *add);
 
 /* The effective validation policy and keys of a merged configuration.
- * Returns NULL and sets `*missing` when a required directive is absent. */
+ * Returns NULL and sets `*missing` when a required directive is absent.
+ * With a fetched key source (c->fetch.kind), `*keys` holds only the static
+ * keys, and with BCLProviderMetadataURL the issuer may still be NULL: the
+ * receiver completes both from the fetched documents (bcl_keys_for_request). */
 const bcl_policy_t *bcl_conf_policy(apr_pool_t *p, const bcl_dir_conf_t *c,
                                     const bcl_keyset_t **keys, const char **missing);
 apr_off_t bcl_conf_max_token_size(const bcl_dir_conf_t *c);

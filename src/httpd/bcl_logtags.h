@@ -5,6 +5,7 @@
  *   BCL02xx  the guard
  *   BCL03xx  configuration and keys
  *   BCL04xx  the store
+ *   BCL05xx  keys fetched from the OP (BCLJWKSURI, BCLProviderMetadataURL)
  *   BCL06xx  the network stores (memcache, redis)
  */
 #ifndef BCL_LOGTAGS_H
@@ -30,6 +31,23 @@
 
 #define BCL_TAG_STORE            "BCL0400"  /* store lifecycle */
 #define BCL_TAG_STORE_USAGE      "BCL0401"  /* store usage crossed 80% or 100% */
+
+#define BCL_TAG_KEYS_FETCHED     "BCL0500"  /* keys fetched and changed: kids, generation, next refresh */
+#define BCL_TAG_KEYS_FETCH_FAILED "BCL0501" /* a key or metadata fetch failed (transport, TLS, status, redirect) */
+#define BCL_TAG_KEYS_STALE       "BCL0502"  /* a refresh failed: the keys held stay in use (stale-if-error) */
+#define BCL_TAG_KEYS_TOO_LARGE   "BCL0503"  /* a fetched document is larger than BCLHTTPMaxSize: refused */
+#define BCL_TAG_KEYS_MALFORMED   "BCL0504"  /* a fetched JWKS or metadata document is malformed: refused */
+#define BCL_TAG_KEYS_NONE_YET    "BCL0505"  /* a refresh failed and no keys were ever fetched from this URL */
+#define BCL_TAG_KEYS_UNCHANGED   "BCL0506"  /* keys refetched, unchanged (debug) */
+#define BCL_TAG_KEYS_RECOVERED   "BCL0507"  /* a fetch succeeded after failures */
+#define BCL_TAG_KEYS_REFETCH     "BCL0510"  /* an unknown kid caused a refetch */
+#define BCL_TAG_KEYS_REFETCH_LIMITED "BCL0511" /* an unknown kid caused no refetch: BCLKeyRefetchInterval not over */
+#define BCL_TAG_KEYS_UNAVAILABLE "BCL0512"  /* a token needs fetched keys and none were ever fetched: 503 */
+#define BCL_TAG_KEYS_ISSUER_MISMATCH "BCL0520" /* BCLIssuer differs from the discovered issuer */
+#define BCL_TAG_KEYS_CONFIG      "BCL0530"  /* key sources at startup: URL, settings, http:// loopback warning */
+#define BCL_TAG_KEYS_SETTINGS_DIFFER "BCL0531" /* one URL declared with different fetch settings: the first wins */
+#define BCL_TAG_KEYS_NO_WATCHDOG "BCL0540"  /* mod_watchdog missing: keys are fetched when requests need them */
+#define BCL_TAG_KEYS_INTERNAL    "BCL0590"  /* shared memory, mutex or parse failure inside the module */
 
 #define BCL_TAG_NET_STORE        "BCL0600"  /* network store configured / lifecycle */
 /* emitted by the core (src/core/bcl_store_net.c), listed here to keep the numbers taken: */

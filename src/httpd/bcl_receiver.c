@@ -9,6 +9,7 @@
 #include <http_request.h>
 #include "bcl_config.h"
 #include "bcl_form.h"
+#include "bcl_keys.h"
 #include "bcl_logtags.h"
 #include "bcl_receiver.h"
 #include "bcl_store_shm.h"
@@ -158,7 +159,9 @@ int bcl_receiver_handler(request_rec *r)
 {
     const bcl_dir_conf_t *conf;
     const bcl_policy_t *policy;
+    bcl_policy_t fetched_policy;
     const bcl_keyset_t *keys = NULL;
+    bcl_keys_use_t *keys_use = NULL;
     const char *missing = NULL, *token;
     apr_size_t body_len, token_len;
     bcl_verdict_t verdict;
@@ -208,8 +211,38 @@ int bcl_receiver_handler(request_rec *r)
         return refuse_request(r, HTTP_BAD_REQUEST, BCL_R_NO_TOKEN, NULL);
     }
 
+    if (conf->fetch.kind != BCL_KEYSRC_NONE) {
+        /* keys fetched from the OP: completes the keys (and the discovered issuer) */
+        const char *error = NULL, *why = NULL;
+        fetched_policy = *policy;
+        policy = &fetched_policy;
+        rc = bcl_keys_for_request(r, conf, &fetched_policy, &keys, &keys_use, &error, &why);
+        if (rc != OK)
+            return answer(r, rc, error, why);
+    }
+
     bcl_token_validate(r->pool, token, token_len, keys, policy,
                        (long long)apr_time_sec(apr_time_now()), &verdict);
+    if (keys_use != NULL && verdict.reason == BCL_R_UNKNOWN_KID) {
+        /* the OP may have rotated its keys: one rate-limited refetch, then once more */
+        if (bcl_keys_refetch_for_kid(r, keys_use, verdict.kid)) {
+            const char *error = NULL, *why = NULL;
+            rc = bcl_keys_for_request(r, conf, &fetched_policy, &keys, &keys_use, &error, &why);
+            if (rc != OK)
+                return answer(r, rc, error, why);
+            bcl_token_validate(r->pool, token, token_len, keys, policy,
+                               (long long)apr_time_sec(apr_time_now()), &verdict);
+        }
+    }
+    if (keys_use != NULL && !bcl_keys_ever_fetched(keys_use)
+        && (verdict.reason == BCL_R_UNKNOWN_KID || verdict.reason == BCL_R_NO_KEY
+            || verdict.reason == BCL_R_SIGNATURE)) {
+        log_verdict(r, &verdict);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_KEYS_UNAVAILABLE ": the token needs keys from %s and none "
+                      "were ever fetched: answering 503 so the OP may retry", conf->fetch.url);
+        return answer(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
+                      "keys: the OP's signing keys could not be fetched yet");
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_TOKEN_DEBUG ": logout token of %" APR_SIZE_T_FMT
                   " bytes, reason=%s", token_len, bcl_reason_code(verdict.reason));
     log_verdict(r, &verdict);

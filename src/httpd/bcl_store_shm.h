@@ -12,6 +12,7 @@
 struct bcl_runtime_t {
     bcl_store_t *store;       /* NULL until post_config */
     apr_int64_t lifetime;     /* BCLRevocationLifetime */
+    struct bcl_keys_rt_t *keys;  /* fetched keys (bcl_keys.h); NULL when no key URL is configured */
 };
 
 /* pre_config: makes "Mutex bcl-store ..." known. */

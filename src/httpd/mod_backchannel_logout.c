@@ -15,6 +15,7 @@
 #include "bcl_config.h"
 #include "bcl_logtags.h"
 #include "bcl_guard.h"
+#include "bcl_keys.h"
 #include "bcl_receiver.h"
 #include "bcl_store_fleet.h"
 #include "bcl_store_shm.h"
@@ -23,13 +24,15 @@
 static int bcl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)plog; (void)ptemp;
-    return bcl_store_shm_register(pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+    if (bcl_store_shm_register(pconf) != APR_SUCCESS || bcl_keys_register(pconf) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    return OK;
 }
 
 static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
-    (void)plog; (void)ptemp;
+    (void)plog;
 
     /* httpd runs post_config once just to check the configuration: no store then */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
@@ -42,6 +45,8 @@ static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     } else if (bcl_store_shm_init(s, pconf, sc->capacity, &sc->rt->store) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (bcl_keys_post_config(s, pconf, ptemp, &sc->rt->keys) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  BCL_TAG_STARTUP ": mod_backchannel_logout %s initialised (cjose %s, jansson %s, %s)",
                  BCL_VERSION, cjose_version(), JANSSON_VERSION, OPENSSL_VERSION_TEXT);
@@ -54,16 +59,19 @@ static void bcl_child_init(apr_pool_t *p, server_rec *s)
     bcl_store_shm_child_init(p, s);
     if (sc->rt != NULL && sc->rt->store != NULL)
         bcl_store_fleet_child_init(p, s, sc->rt->store);
+    bcl_keys_child_init(p, s, sc->rt ? sc->rt->keys : NULL);
 }
 
 static void bcl_register_hooks(apr_pool_t *p)
 {
     /* after mod_env and auth modules have set the environment the guard reads */
     static const char *const after_env[] = { "mod_env.c", "mod_setenvif.c", "mod_rewrite.c", NULL };
+    /* the key fetcher's thread (mod_watchdog) must find the mutex re-attached */
+    static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
     (void)p;
     ap_hook_pre_config(bcl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(bcl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(bcl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(bcl_child_init, NULL, before_watchdog, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_receiver_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(bcl_guard_fixup, after_env, NULL, APR_HOOK_LAST);
     ap_hook_insert_filter(bcl_guard_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);

@@ -19,7 +19,7 @@
 #                  LeakSanitizer needs Debian's libclang-rt-14-dev)
 #   FUZZ_WORK      work directory (default: a new mktemp -d under /tmp); holds
 #                  the binaries, the grown corpora, logs and crash artifacts
-#   FUZZ_TARGETS   targets to run (default "token form jwks cookie")
+#   FUZZ_TARGETS   targets to run (default "token form jwks cookie keysource")
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=4 -workers=4"
 #   FUZZ_CORE_DIR  where the core's sources are (default src/core; e.g. a
 #                  patched copy, to try a fix)
@@ -32,7 +32,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 SECS=${1:-20}
 CC=${CC:-clang}
-TARGETS=${FUZZ_TARGETS:-"token form jwks cookie"}
+TARGETS=${FUZZ_TARGETS:-"token form jwks cookie keysource"}
 WORK=${FUZZ_WORK:-$(mktemp -d /tmp/bcl-fuzz.XXXXXX)}
 CORE=${FUZZ_CORE_DIR:-$TOP/src/core}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
@@ -42,7 +42,7 @@ case "$SECS" in
 esac
 
 mkdir -p "$WORK/obj" || exit 1
-PKGS="apr-1 apr-util-1 cjose jansson openssl"
+PKGS="apr-1 apr-util-1 cjose jansson openssl libcurl"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS) || { echo "pkg-config failed for: $PKGS" >&2; exit 1; }
 PKG_LIBS=$(pkg-config --libs $PKGS) || exit 1
 

@@ -158,5 +158,6 @@ Suite *token_suite(void);
 Suite *jwe_suite(void);
 Suite *store_suite(void);
 Suite *netstore_suite(void);
+Suite *keysource_suite(void);
 
 #endif
