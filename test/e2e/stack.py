@@ -355,7 +355,7 @@ class Stack:
         self.companion = companions[0] if companions else None
         modules = ["authz_core", "authz_user", "proxy", "proxy_http"]
         if self.companion:
-            modules.append("auth_openidc")
+            modules += ["authn_core", "auth_openidc"]
         self.httpd = harness.Httpd(mpm=mpm, modules=modules, loglevel=loglevel)
         self.dir = self.httpd.dir
         self.base = self.httpd.url("").rstrip("/")
@@ -397,7 +397,8 @@ class Stack:
                 if c.encrypted:
                     args += ["--decryption-key", c.dec_key_path]
             else:
-                args += ["--logout-url", "%s/session/end?client_id=%s" % (self.op.issuer, c.client_id)]
+                args += ["--logout-url", "%s/session/end?%s" % (self.op.issuer, urllib.parse.urlencode(
+                    {"client_id": c.client_id, "post_logout_redirect_uri": self.base + c.prefix}))]
             if self.status_url:
                 args += ["--status-url", self.status_url]
             self.apps[c.client_id] = AppProc(self.dir, c.client_id, args).start()
@@ -493,10 +494,11 @@ class UserAgent:
             r = self.get(urllib.parse.urljoin(r.url, r.headers["Location"]))
         raise AssertionError("too many redirects: %s" % self.trace[-limit:])
 
-    def login(self, app_url, user, password="any-password"):
-        """From the app's /login through the OP's login and consent pages
-        back to the app; returns the app page that follows."""
-        r = self.follow(self.get(app_url + "login"))
+    def login(self, app_url, user, password="any-password", start=None):
+        """From the app's /login (or `start`, a page that sends the browser
+        to the OP) through the OP's login and consent pages back to the app;
+        returns the app page that follows."""
+        r = self.follow(self.get(start or (app_url + "login")))
         for _ in range(4):
             action, fields = parse_form(r.text) if r.status_code == 200 else (None, {})
             prompt = fields.get("prompt")
