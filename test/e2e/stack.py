@@ -72,27 +72,43 @@ def status_page_enabled():
 RECEIVER_PREFIX = "/oidc/backchannel-logout/"
 
 
-# -- installing the OP ------------------------------------------------------
-def ensure_op_installed(say=None):
-    """Runs `npm ci` in test/e2e/op when node_modules is missing or older
-    than package-lock.json. Raises (never skips) when node or npm fail."""
+# -- installing the npm folders ----------------------------------------------
+BROWSER_DIR = os.path.join(HERE, "browser")
+
+
+def ensure_npm_installed(folder, package, say=None, env=None):
+    """Runs `npm ci` in `folder` when node_modules lacks `package` or is
+    older than package-lock.json. Raises (never skips) when node or npm
+    are missing or npm fails."""
     say = say or (lambda m: None)
     for tool in (NODE, NPM):
         if not (tool and os.path.exists(tool)):
             raise AssertionError("node/npm not found (%s): install nodejs "
                                  "(tools/install-deps.sh)" % tool)
-    lock = os.path.join(OP_DIR, "package-lock.json")
-    marker = os.path.join(OP_DIR, "node_modules", ".package-lock.json")
-    pkg = os.path.join(OP_DIR, "node_modules", "oidc-provider", "package.json")
+    lock = os.path.join(folder, "package-lock.json")
+    marker = os.path.join(folder, "node_modules", ".package-lock.json")
+    pkg = os.path.join(folder, "node_modules", package, "package.json")
     if os.path.exists(pkg) and os.path.exists(marker) and \
             os.path.getmtime(marker) >= os.path.getmtime(lock):
         return
-    say("npm ci in %s" % OP_DIR)
+    say("npm ci in %s" % folder)
     p = subprocess.run([NPM, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=OP_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       stdin=subprocess.DEVNULL, timeout=600)
+                       cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdin=subprocess.DEVNULL, timeout=600, env=env)
     if p.returncode != 0:
-        raise AssertionError("npm ci failed in %s:\n%s" % (OP_DIR, p.stdout.decode(errors="replace")))
+        raise AssertionError("npm ci failed in %s:\n%s" % (folder, p.stdout.decode(errors="replace")))
+
+
+def ensure_op_installed(say=None):
+    """node-oidc-provider in test/e2e/op."""
+    ensure_npm_installed(OP_DIR, "oidc-provider", say)
+
+
+def ensure_browser_installed(say=None):
+    """playwright-core in test/e2e/browser; it drives Debian's Chromium, so
+    its own browser download is switched off."""
+    env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    ensure_npm_installed(BROWSER_DIR, "playwright-core", say, env=env)
 
 
 # -- child processes --------------------------------------------------------
