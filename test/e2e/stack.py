@@ -85,6 +85,7 @@ def ensure_npm_installed(folder, package, say=None, env=None):
         if not (tool and os.path.exists(tool)):
             raise AssertionError("node/npm not found (%s): install nodejs "
                                  "(tools/install-deps.sh)" % tool)
+    check_node_version()
     lock = os.path.join(folder, "package-lock.json")
     marker = os.path.join(folder, "node_modules", ".package-lock.json")
     pkg = os.path.join(folder, "node_modules", package, "package.json")
@@ -97,6 +98,23 @@ def ensure_npm_installed(folder, package, say=None, env=None):
                        stdin=subprocess.DEVNULL, timeout=600, env=env)
     if p.returncode != 0:
         raise AssertionError("npm ci failed in %s:\n%s" % (folder, p.stdout.decode(errors="replace")))
+
+
+NODE_MIN = (20, 12)  # oidc-provider 9 uses crypto.hash (Node.js 20.12+)
+
+
+def check_node_version():
+    p = subprocess.run([NODE, "-p", "process.versions.node"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    text = p.stdout.decode(errors="replace").strip()
+    try:
+        have = tuple(int(x) for x in text.split(".")[:2])
+    except ValueError:
+        raise AssertionError("cannot run %s: %s" % (NODE, text))
+    if have < NODE_MIN:
+        raise AssertionError("Node.js %s is too old: node-oidc-provider 9 needs %d.%d or later "
+                             "(Debian 12 ships 18; tools/install-deps.sh installs 22 LTS from "
+                             "NodeSource)" % (text, NODE_MIN[0], NODE_MIN[1]))
 
 
 def ensure_op_installed(say=None):
