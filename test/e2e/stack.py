@@ -144,11 +144,20 @@ class Proc:
         self.lines = []
         self._cond = threading.Condition()
 
-    def start(self, ready, timeout=30):
+    def start(self, ready, timeout=60):
+        self.spawn()
+        return self.wait_ready(ready, timeout)
+
+    def spawn(self):
+        log = open(self.logfile, "ab")
         self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        threading.Thread(target=self._pump, daemon=True).start()
+        threading.Thread(target=self._pump, args=(log,), daemon=True).start()
+        return self
+
+    def wait_ready(self, ready, timeout=60):
+        """Waits for an output line matching `ready`; returns the match."""
         rx = re.compile(ready)
         deadline = time.time() + timeout
         with self._cond:
@@ -169,8 +178,8 @@ class Proc:
 
     _pumping = True
 
-    def _pump(self):
-        with open(self.logfile, "ab") as log:
+    def _pump(self, log):
+        with log:
             for raw in iter(self.proc.stdout.readline, b""):
                 log.write(raw)
                 log.flush()
@@ -237,7 +246,7 @@ class OP(Proc):
         self.issuer = None
         self.port = None
 
-    def start(self, timeout=30):
+    def start(self, timeout=60):
         m = super().start(r"^ready issuer=(\S+) port=(\d+)", timeout=timeout)
         self.issuer, self.port = m.group(1), int(m.group(2))
         return self
@@ -255,8 +264,12 @@ class AppProc(Proc):
                          os.path.join(workdir, "app-%s.out" % name))
         self.port = None
 
-    def start(self, timeout=15):
-        self.port = int(super().start(r"^PORT (\d+)", timeout=timeout).group(1))
+    def start(self, timeout=60):
+        self.spawn()
+        return self.wait_port(timeout)
+
+    def wait_port(self, timeout=60):
+        self.port = int(self.wait_ready(r"^PORT (\d+)", timeout=timeout).group(1))
         return self
 
 
@@ -427,7 +440,7 @@ class Stack:
                     "--title", c.title]
             if c.mode == "oidc":
                 args += ["--issuer", self.op.issuer, "--client-id", c.client_id,
-                         "--client-secret", c.secret, "--alg", c.alg]
+                         "--client-secret=" + c.secret, "--alg", c.alg]  # it may begin with "-"
                 if c.encrypted:
                     args += ["--decryption-key", c.dec_key_path]
             else:
@@ -435,9 +448,11 @@ class Stack:
                     {"client_id": c.client_id, "post_logout_redirect_uri": self.base + c.prefix}))]
             if self.status_url:
                 args += ["--status-url", self.status_url]
-            self.apps[c.client_id] = AppProc(self.dir, c.client_id, args).start()
+            self.apps[c.client_id] = AppProc(self.dir, c.client_id, args).spawn()
+        for app in self.apps.values():  # started together, awaited in turn
+            app.wait_port()
         self.httpd.configure(self.config())
-        self.httpd.start()
+        self.httpd.start(timeout=60)
         self.say("httpd with mod_backchannel_logout on %s" % self.base)
 
     def config(self):

@@ -162,7 +162,13 @@ async function start() {
   server.on('request', provider.callback());
   say(`ready issuer=${issuer} port=${boundPort} jwks=${config.jwks_out || '-'}`);
 
-  const stop = () => server.close(() => process.exit(0));
+  // Keep-alive connections (httpd, mod_auth_openidc, browsers) would hold
+  // server.close() open: drop them, and do not wait long in any case.
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
