@@ -127,8 +127,11 @@ class Walk:
                    % ua.get(st.app_url("app", "api/me")).json().get("visits"))
 
         self.step("sign in to the second app, the shop (single sign-on: no password this time)")
+        before = len(ua.trace)
         page2 = ua.login(shop, user)
         self.check(page2.status_code == 200 and "signed in as" in page2.text, "the shop says: signed in as %s" % user)
+        posts = [t for t in ua.trace[before:] if t[0] == "POST"]
+        self.check(len(posts) == 1, "the OP asked only for consent, not for the password")
         me2 = ua.get(st.app_url("shop", "api/me")).json()
 
         self.step('click "sign out at the provider" and confirm at the OP (logout=yes)')

@@ -103,7 +103,7 @@ class OIDCClient:
         q = {"response_type": "code", "client_id": self.client_id,
              "redirect_uri": self.redirect_uri, "scope": "openid profile",
              "state": state, "nonce": nonce, "code_challenge": challenge,
-             "code_challenge_method": "S256", "prompt": "login consent"}
+             "code_challenge_method": "S256"}
         return self.metadata()["authorization_endpoint"] + "?" + urllib.parse.urlencode(q)
 
     def end_session_url(self, id_token, post_logout_redirect_uri):
