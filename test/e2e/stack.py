@@ -422,7 +422,7 @@ class Stack:
         try:
             self._start()
         except BaseException:
-            self.stop()
+            self.cleanup()  # the exception carries the output; BCL_KEEP_TMP=1 keeps the files
             raise
         return self
 
