@@ -16,6 +16,10 @@
 #   6. sanitizers + valgrind        test/unit/run-sanitizers.sh   (not with --quick)
 #   7. fuzzing, 60 s                test/fuzz/run.sh 60           (not with --quick)
 #   8. integration tests            /usr/bin/python3 -m pytest -q test/integration
+#   9. end-to-end tests             /usr/bin/python3 -m pytest -q test/e2e
+#                                   (node-oidc-provider, mod_auth_openidc, the
+#                                   demo's --walk, headless Chromium; runs
+#                                   `npm ci` in test/e2e/op and test/e2e/browser)
 set -euo pipefail
 
 usage() {
@@ -34,7 +38,7 @@ done
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
-total_stages=8
+total_stages=9
 stage_no=0
 stage_name=""
 stage_start=0
@@ -129,6 +133,9 @@ fi
 stage "integration tests (pytest test/integration)"
 # Debian's interpreter: the first python3 on PATH may lack pytest.
 /usr/bin/python3 -m pytest -q test/integration
+
+stage "end-to-end tests (pytest test/e2e: real OP, mod_auth_openidc, demo, browser)"
+/usr/bin/python3 -m pytest -q test/e2e
 stage_finish
 
 printf '\n==============================================================\n'

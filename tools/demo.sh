@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# Demo of mod_backchannel_logout: installs build dependencies (if the
-# project's installer is there), builds the module if it is not built yet,
-# then runs tools/demo_receiver.py (a real httpd on 127.0.0.1; pass --keep to
-# leave it running and get a ready-made curl command).
+# The demo of mod_backchannel_logout with a real OpenID Provider.
+#
+# Usage: bash tools/demo.sh [--walk] [--port N] [--user NAME]
+#        bash tools/demo.sh --receiver [--keep]
+#
+# On a fresh Debian 12 machine (as root for the first run) it installs what
+# it needs (tools/install-deps.sh), builds the module, installs
+# node-oidc-provider (`npm ci` in test/e2e/op), then starts on 127.0.0.1:
+# the OP, two small demo apps with their own session cookies, and httpd with
+# mod_backchannel_logout in front of them. It prints the URL to open in a
+# browser and waits; Ctrl-C stops everything.
+#
+#   --walk       walks the same flow with HTTP requests (sign in, use the app,
+#                sign out at the OP, come back: the session is gone), prints
+#                each step and exits non-zero if one fails. With CI set in
+#                the environment this is the default (nothing would press
+#                Ctrl-C there).
+#   --receiver   the older receiver-only walk: tokens signed by the script
+#                itself, no OP (tools/demo_receiver.py; --keep leaves httpd up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,13 +27,27 @@ if [ -f tools/install-deps.sh ]; then
 fi
 
 MODULE="${BCL_MODULE:-.libs/mod_backchannel_logout.so}"
+if [ -z "${BCL_MODULE:-}" ]; then
+    if [ ! -f Makefile ]; then
+        echo "== building the module (autoreconf, configure, make)"
+        autoreconf -fi
+        ./configure
+    fi
+    echo "== make"
+    make -j2 >/dev/null
+fi
 if [ ! -f "$MODULE" ]; then
-    echo "== building the module"
-    autoreconf -fi
-    ./configure
-    make -j2
+    echo "demo.sh: $MODULE was not built" >&2
+    exit 1
 fi
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-exec "$PY" tools/demo_receiver.py "$@"
+
+if [ "${1:-}" = "--receiver" ]; then
+    shift
+    exec "$PY" tools/demo_receiver.py "$@"
+fi
+
+# demo.py runs `npm ci` in test/e2e/op when node_modules is missing or stale.
+exec "$PY" tools/demo.py "$@"

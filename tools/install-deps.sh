@@ -57,6 +57,60 @@ stop_distro_apache() {
     return 0
 }
 
+# node-oidc-provider 9 (the end-to-end tests' OP and the demo's) needs
+# Node.js 20.12 or later (it uses crypto.hash), and `npm`. Debian 12's own
+# nodejs is 18 and comes without npm, so when node is missing or older, the
+# NodeSource repository for Node.js 22 LTS is added (their documented manual
+# setup: a signed-by keyring and one sources.list.d file) and nodejs
+# installed from it. BCL_SKIP_NODESOURCE=1 skips this; the end-to-end tests
+# then fail with a message saying which Node.js they need.
+NODE_MIN_MAJOR=20
+NODE_MIN_MINOR=12
+
+node_is_recent() {
+    local v major minor
+    command -v node >/dev/null 2>&1 || return 1
+    command -v npm >/dev/null 2>&1 || return 1
+    v=$(node -p 'process.versions.node' 2>/dev/null) || return 1
+    major=${v%%.*}
+    minor=${v#*.}
+    minor=${minor%%.*}
+    case "$major$minor" in ''|*[!0-9]*) return 1 ;; esac
+    [ "$major" -gt "$NODE_MIN_MAJOR" ] ||
+        { [ "$major" -eq "$NODE_MIN_MAJOR" ] && [ "$minor" -ge "$NODE_MIN_MINOR" ]; }
+}
+
+ensure_recent_node() {
+    if node_is_recent; then
+        return 0
+    fi
+    if [ "${BCL_SKIP_NODESOURCE:-0}" = "1" ]; then
+        log "Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR with npm not found; BCL_SKIP_NODESOURCE=1: not installing it" >&2
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        log "Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR with npm is needed for the end-to-end tests and the demo" >&2
+        log "run this script as root to install Node.js 22 LTS from NodeSource" >&2
+        exit 1
+    fi
+    log "Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR with npm not found (Debian 12 ships 18): adding NodeSource's Node.js 22.x repository"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y ca-certificates curl gnupg
+    install -d -m 755 /etc/apt/keyrings
+    curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key |
+        gpg --dearmor --yes -o /etc/apt/keyrings/nodesource.gpg
+    chmod 644 /etc/apt/keyrings/nodesource.gpg
+    echo "deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_22.x nodistro main" \
+        > /etc/apt/sources.list.d/nodesource.list
+    apt-get update
+    apt-get install -y nodejs
+    if ! node_is_recent; then
+        log "Node.js is still older than $NODE_MIN_MAJOR.$NODE_MIN_MINOR (or npm is missing) after installing from NodeSource" >&2
+        exit 1
+    fi
+    log "Node.js $(node -p 'process.versions.node') installed"
+}
+
 main() {
     if ! command -v dpkg-query >/dev/null 2>&1; then
         log "dpkg-query not found: this script supports Debian 12 (and derivatives) only" >&2
@@ -79,6 +133,8 @@ main() {
         apt-get update
         apt-get install -y "${PACKAGES[@]}"
     fi
+
+    ensure_recent_node
 
     if [ "$(id -u)" -eq 0 ]; then
         stop_distro_apache || true
