@@ -51,7 +51,7 @@ NPM = os.environ.get("NPM") or shutil.which("npm") or "/usr/bin/npm"
 #   backchannel-logout-status` and links it from the demo app's pages.
 #
 # The environment can override both (BCL_E2E_METADATA=1, BCL_E2E_STATUS=1).
-USE_PROVIDER_METADATA = False
+USE_PROVIDER_METADATA = True
 STATUS_PAGE = False
 STATUS_PATH = "/bcl-status"
 
