@@ -201,6 +201,23 @@ void bcl_table_stats(bcl_table_t *t, int64_t now, bcl_table_stats_t *out)
     }
 }
 
+int bcl_table_foreach(bcl_table_t *t, int64_t now, bcl_table_visit_fn *fn, void *baton)
+{
+    for (uint32_t i = 0; i < t->nslots; i++) {
+        if (is_live(&t->slots[i], now) && t->slots[i].kind < BCL_REC_KINDS) {
+            int rc = fn(baton, &t->slots[i]);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+uint32_t bcl_table_used(const bcl_table_t *t)
+{
+    return t->used;
+}
+
 unsigned bcl_table_take_crossings(bcl_table_t *t)
 {
     unsigned fresh = t->crossed & ~t->reported;

@@ -52,6 +52,15 @@ uint32_t bcl_table_sweep(bcl_table_t *t, int64_t now);
 
 void bcl_table_stats(bcl_table_t *t, int64_t now, bcl_table_stats_t *out);
 
+/* Calls `fn` for every unexpired record, in slot order; stops early when
+ * `fn` returns non-zero and returns that value. O(capacity): maintenance
+ * only (the journal's compaction). */
+typedef int bcl_table_visit_fn(void *baton, const bcl_record_t *rec);
+int bcl_table_foreach(bcl_table_t *t, int64_t now, bcl_table_visit_fn *fn, void *baton);
+
+/* Slots holding a record (expired ones included), without a scan. */
+uint32_t bcl_table_used(const bcl_table_t *t);
+
 /* Usage thresholds (80%, 100%) crossed upwards since the last call; for
  * logging each crossing once. Returns a bit set: 1 = 80%, 2 = 100%. */
 unsigned bcl_table_take_crossings(bcl_table_t *t);
