@@ -31,6 +31,22 @@ size_t bcl_table_size(uint32_t capacity)
     return sizeof(bcl_table_t) + (size_t)slot_count(capacity) * sizeof(bcl_record_t);
 }
 
+uint32_t bcl_table_capacity_for(uint64_t bytes)
+{
+    uint64_t lo = 0, hi = UINT32_MAX / 2;
+    if (bytes < bcl_table_size(1))
+        return 0;
+    /* bcl_table_size grows with capacity: the last one that fits */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo + 1) / 2;
+        if ((uint64_t)bcl_table_size((uint32_t)mid) <= bytes)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return (uint32_t)lo;
+}
+
 bcl_table_t *bcl_table_init(void *mem, uint32_t capacity)
 {
     bcl_table_t *t = mem;

@@ -28,6 +28,9 @@ typedef struct {
 /* Bytes of memory a table of `capacity` records needs. */
 size_t bcl_table_size(uint32_t capacity);
 
+/* The largest capacity whose table fits in `bytes` (0 when none does). */
+uint32_t bcl_table_capacity_for(uint64_t bytes);
+
 /* Formats `mem` (bcl_table_size(capacity) bytes) as an empty table. */
 bcl_table_t *bcl_table_init(void *mem, uint32_t capacity);
 

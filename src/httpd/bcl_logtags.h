@@ -5,6 +5,7 @@
  *   BCL02xx  the guard
  *   BCL03xx  configuration and keys
  *   BCL04xx  the store
+ *   BCL07xx  the journal, status and maintenance
  */
 #ifndef BCL_LOGTAGS_H
 #define BCL_LOGTAGS_H
@@ -29,5 +30,14 @@
 
 #define BCL_TAG_STORE            "BCL0400"  /* store lifecycle */
 #define BCL_TAG_STORE_USAGE      "BCL0401"  /* store usage crossed 80% or 100% */
+
+/* BCL0700-BCL0704 are emitted by the core (src/core/bcl_journal_file.c) */
+#define BCL_TAG_JOURNAL          "BCL0700"  /* journal lifecycle: opened, replayed, file= changed */
+#define BCL_TAG_JOURNAL_DAMAGE   "BCL0701"  /* a damaged region of the journal (file, offset, length) skipped */
+#define BCL_TAG_JOURNAL_IO       "BCL0702"  /* a journal write or fsync failed */
+#define BCL_TAG_JOURNAL_COMPACT  "BCL0703"  /* journal compacted, or compaction failed */
+#define BCL_TAG_JOURNAL_DROPPED  "BCL0704"  /* journal records that did not fit the store's capacity */
+#define BCL_TAG_STATUS           "BCL0710"  /* status handler and counters */
+#define BCL_TAG_MAINTENANCE      "BCL0720"  /* periodic maintenance: sweep, watchdog */
 
 #endif

@@ -15,7 +15,10 @@
 #include "bcl_config.h"
 #include "bcl_logtags.h"
 #include "bcl_guard.h"
+#include "bcl_maintenance.h"
+#include "bcl_metrics.h"
 #include "bcl_receiver.h"
+#include "bcl_status.h"
 #include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
 
@@ -28,15 +31,21 @@ static int bcl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
-    (void)plog; (void)ptemp;
+    (void)plog;
 
     /* httpd runs post_config once just to check the configuration: no store then */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
         return OK;
     sc->rt = apr_pcalloc(pconf, sizeof(*sc->rt));
     sc->rt->lifetime = sc->lifetime;
+    if (bcl_metrics_init(s, &sc->rt->metrics) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
     if (bcl_store_shm_init(s, pconf, sc->capacity, &sc->rt->store) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
+    if (bcl_store_shm_journal(s, pconf, ptemp, sc->journal_path, &sc->rt->metrics->journal,
+                              sc->rt->store) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    bcl_maintenance_start(s, pconf);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  BCL_TAG_STARTUP ": mod_backchannel_logout %s initialised (cjose %s, jansson %s, %s)",
                  BCL_VERSION, cjose_version(), JANSSON_VERSION, OPENSSL_VERSION_TEXT);
@@ -57,6 +66,8 @@ static void bcl_register_hooks(apr_pool_t *p)
     ap_hook_post_config(bcl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(bcl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_receiver_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(bcl_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    bcl_status_register_hooks();
     ap_hook_fixups(bcl_guard_fixup, after_env, NULL, APR_HOOK_LAST);
     ap_hook_insert_filter(bcl_guard_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter(BCL_BIND_FILTER, bcl_guard_bind_filter, NULL, AP_FTYPE_CONTENT_SET);

@@ -494,6 +494,17 @@ START_TEST(test_store_journal_failure_answers_unavailable_and_retry_is_no_replay
 }
 END_TEST
 
+START_TEST(test_capacity_for_bytes)
+{
+    ck_assert_uint_eq(bcl_table_capacity_for(10000128), 100000);
+    ck_assert_uint_eq(bcl_table_capacity_for(10000127), 99999);
+    ck_assert_uint_eq(bcl_table_capacity_for(64u << 20), 671087);
+    ck_assert(bcl_table_size(bcl_table_capacity_for(64u << 20)) <= (64u << 20));
+    ck_assert(bcl_table_size(bcl_table_capacity_for(64u << 20) + 1) > (64u << 20));
+    ck_assert_uint_eq(bcl_table_capacity_for(10), 0);
+}
+END_TEST
+
 Suite *journal_suite(void)
 {
     Suite *s = suite_create("journal");
@@ -508,6 +519,7 @@ Suite *journal_suite(void)
     tcase_add_test(tc, test_damaged_length_is_caught);
     tcase_add_test(tc, test_replay_drops_expired_and_applies_removals);
     tcase_add_test(tc, test_replay_reports_records_that_do_not_fit);
+    tcase_add_test(tc, test_capacity_for_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("file");
     tcase_add_checked_fixture(tc, setup, teardown);
