@@ -206,10 +206,12 @@ static int compact_flush(compact_ctx_t *c)
 static int compact_one(void *baton, const bcl_record_t *rec)
 {
     compact_ctx_t *c = baton;
+    if (c->fill + BCL_JOURNAL_FRAME_SIZE > sizeof(c->buf) && compact_flush(c) != 0)
+        return -1;
     bcl_journal_encode(c->buf + c->fill, rec);
     c->fill += BCL_JOURNAL_FRAME_SIZE;
     c->records++;
-    return c->fill == sizeof(c->buf) ? compact_flush(c) : 0;
+    return 0;
 }
 
 int bcl_journal_compact(bcl_journal_t *j, bcl_table_t *t, int64_t now, const bcl_logger_t *log)

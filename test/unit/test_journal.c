@@ -373,6 +373,32 @@ START_TEST(test_compaction_replaces_the_file_and_appends_follow)
 }
 END_TEST
 
+START_TEST(test_compaction_of_many_records)
+{
+    bcl_journal_stats_t stats = { 0 };
+    const char *path = jpath("j");
+    bcl_table_t *t = new_table(1000);
+    char sid[16];
+    for (int i = 0; i < 700; i++) {
+        snprintf(sid, sizeof(sid), "m%d", i);
+        bcl_record_t r = rec(sid, NOW + 100);
+        ck_assert_int_eq(bcl_table_put(t, &r, NOW), BCL_TABLE_OK);
+    }
+    bcl_journal_t *j = start(path, t, &stats, NOW);
+    ck_assert_int_eq(file_size(path), BCL_JOURNAL_HEADER_SIZE + 700 * BCL_JOURNAL_FRAME_SIZE);
+    bcl_journal_close(j);
+    t = new_table(1000);
+    j = start(path, t, &stats, NOW);
+    ck_assert_uint_eq(stats.replayed, 700);
+    ck_assert_uint_eq(stats.damaged_bytes, 0);
+    for (int i = 0; i < 700; i++) {
+        snprintf(sid, sizeof(sid), "m%d", i);
+        ck_assert_msg(has(t, sid), "%s lost", sid);
+    }
+    bcl_journal_close(j);
+}
+END_TEST
+
 START_TEST(test_foreign_file_and_missing_directory_refused)
 {
     bcl_journal_stats_t stats = { 0 };
@@ -527,6 +553,7 @@ Suite *journal_suite(void)
     tcase_add_test(tc, test_file_truncated_and_garbage_tail);
     tcase_add_test(tc, test_compaction_replaces_the_file_and_appends_follow);
     tcase_add_test(tc, test_foreign_file_and_missing_directory_refused);
+    tcase_add_test(tc, test_compaction_of_many_records);
     tcase_add_test(tc, test_expired_records_dropped_at_restart);
     suite_add_tcase(s, tc);
     tc = tcase_create("store");
