@@ -307,3 +307,40 @@ def test_counters_and_compaction_off_the_request_path(backend, op_keys):
         g.refused("/strict/", dropped, tag=TAG_UNBOUND)
     finally:
         h.cleanup()
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_graceful_restarts_keep_journalling(backend, op_keys, mpm):
+    """After graceful restarts (new children, the module reloaded, the
+    watchdog restarted) logouts still reach the journal: a kill -9 later
+    loses none of them."""
+    journal = os.path.join(state_dir(), "j")
+    h = start_durable(backend, op_keys, mpm, journal)
+    try:
+        g = Guard(h, backend, op_keys)
+        cookies = []
+        for generation in range(3):
+            sid = uid("g%d" % generation)
+            c = g.login("/app/", sid=sid)
+            g.logout(sid=sid)
+            cookies.append(c)
+            mark = h.log_mark()
+            os.kill(h.proc.pid, signal.SIGUSR1)
+            h.wait_log("resuming normal operations", since=mark, timeout=15)
+            deadline = time.time() + 10
+            while True:
+                try:
+                    harness.client().get(h.url("/"), timeout=5)
+                    break
+                except Exception:
+                    assert time.time() < deadline, "no answer after the graceful restart"
+                    time.sleep(0.1)
+            assert "BCL0700" not in h.log_since(mark), "the journal was replayed at a graceful restart"
+            g = Guard(h, backend, op_keys)
+        kill9_all(h)
+        restart(h)
+        for c in cookies:
+            g.refused("/app/", c)
+        assert_no_crash(h)
+    finally:
+        h.cleanup()
