@@ -185,6 +185,9 @@ apr_status_t bcl_store_shm_journal(server_rec *s, apr_pool_t *pconf, apr_pool_t 
         st->journal = j;
         warn_if_dir_not_writable(s, j);
     }
+    /* The parent never appends: each child opens the file at its first
+     * append (as User), so no process keeps a compacted-away file open. */
+    bcl_journal_close(st->journal);
     glue = apr_pcalloc(pconf, sizeof(*glue));
     glue->st = st;
     glue->s = s;
