@@ -35,9 +35,9 @@ apr_status_t bcl_store_shm_init(server_rec *s, apr_pool_t *pconf, apr_uint32_t c
 apr_status_t bcl_store_shm_journal(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp, const char *path,
                                    bcl_journal_stats_t *stats, bcl_store_t *store);
 
-/* Maintenance, off the request path (the watchdog in the parent): flushes
- * the journal, sweeps expired records every `sweep_every` calls, compacts
- * the journal when it has grown. */
+/* Maintenance, off the request path (the mod_watchdog singleton thread):
+ * flushes the journal, sweeps expired records when `sweep`, compacts the
+ * journal when it has grown. */
 void bcl_store_shm_maintain(server_rec *s, int sweep);
 
 /* The journal's path, or NULL when the store is not durable. */

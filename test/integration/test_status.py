@@ -221,3 +221,25 @@ def test_full_store_usage_and_errors_reported(backend, op_keys):
         assert V(fams, "bcl_store_records", kind="binding") == 1
     finally:
         h.cleanup()
+
+
+def table_bytes(capacity):
+    return (capacity + capacity // 4 + 1) * 80 + 48
+
+
+def test_capacity_in_bytes_reported(backend, op_keys):
+    """BCLStore shm memory=1M: the largest table that fits in 1 MiB, at 100
+    bytes per record (plus 128), as the status output reports it."""
+    h = start_status_httpd(backend, op_keys, mpm="event", store="BCLStore shm memory=1M\n")
+    try:
+        g = Guard(h, backend, op_keys)
+        fams = scrape(g)
+        cap = int(V(fams, "bcl_store_capacity_records"))
+        assert table_bytes(cap) <= 1024 * 1024 < table_bytes(cap + 1), cap
+        assert cap == 10484
+        assert V(fams, "bcl_store_memory_bytes") == table_bytes(cap)
+        j = scrape_json(g)
+        assert j["config"]["capacity"] == cap and j["config"]["memory_bytes"] == table_bytes(cap)
+        h.wait_log("BCL0400", "capacity %d records" % cap, since=0)
+    finally:
+        h.cleanup()
