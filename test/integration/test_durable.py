@@ -60,11 +60,10 @@ def state_dir():
     return d
 
 
-def start_durable(backend, op_keys, mpm, journal, extra_store="", h=None):
-    if h is None:
-        h = harness.Httpd(mpm=mpm, modules=MODULES, loglevel="warn backchannel_logout:debug")
+def start_durable(backend, op_keys, mpm, journal, capacity=2000):
+    h = harness.Httpd(mpm=mpm, modules=MODULES, loglevel="warn backchannel_logout:debug")
     jwks = keys.write_jwks(h.path("jwks.json"), op_keys.jwks())
-    body = "BCLStore shm capacity=2000 file=%s %s\n" % (journal, extra_store) + receiver_location(jwks)
+    body = "BCLStore shm capacity=%d file=%s\n" % (capacity, journal) + receiver_location(jwks)
     for path in ("/app/", "/strict/"):
         extra, bind = LOCATIONS[path]
         body += guarded_location(path, backend.port, extra, bind)
@@ -342,5 +341,40 @@ def test_graceful_restarts_keep_journalling(backend, op_keys, mpm):
         for c in cookies:
             g.refused("/app/", c)
         assert_no_crash(h)
+    finally:
+        h.cleanup()
+
+
+def test_full_durable_store_answers_503_and_loses_nothing(backend, op_keys):
+    journal = os.path.join(state_dir(), "j")
+    # capacity 16: 2 bindings + 7 logouts of 2 records each
+    h = start_durable(backend, op_keys, "prefork", journal, capacity=16)
+    try:
+        g = Guard(h, backend, op_keys)
+        sids = [uid("f0"), uid("f1")]
+        cookies = [g.login("/app/", sid=s) for s in sids]
+        for s in sids:
+            g.logout(sid=s)
+        for _ in range(5):
+            g.logout(sid=uid("filler"))
+        tok, claims = g.token(sid=uid("late"))
+        mark = h.log_mark()
+        r = g.post(tok)
+        assert r.status_code == 503, (r.status_code, r.text)
+        h.wait_log("BCL0104", claims["jti"], since=mark)
+        for c in cookies:
+            g.refused("/app/", c)
+        fams = scrape(h)
+        assert promtext.value(fams, "bcl_store_usage_ratio") == 1.0
+        assert promtext.value(fams, "bcl_store_errors_total", operation="logout", error="full") == 1
+        # after a crash and a restart: everything stored before is back, the store still full
+        kill9_all(h)
+        restart(h)
+        for c in cookies:
+            g.refused("/app/", c)
+        assert g.post(tok).status_code == 503
+        fams = scrape(h)
+        assert promtext.value(fams, "bcl_store_used_records") == 16
+        assert promtext.value(fams, "bcl_journal_replayed_records") == 16
     finally:
         h.cleanup()
