@@ -61,4 +61,22 @@ typedef struct {
 /* A store over a table in memory the caller provides (and keeps alive). */
 bcl_store_t *bcl_store_table_create(apr_pool_t *p, bcl_table_t *table, const bcl_store_lock_t *lock);
 
+/* Where a table store writes every change ahead of the table, under its
+ * lock (the durable store's journal). `append` gets the records to put, or
+ * records of kind BCL_REC_EMPTY for keys removed; with `sync` it returns
+ * only once they are on stable storage. Returns 0 on success.
+ *
+ * A logout is journalled and synced before it enters the table; when that
+ * fails the revocation still enters the table (it protects while this
+ * process lives) but its jti does not, and the store answers
+ * BCL_STORE_UNAVAILABLE: the OP hears 503, and its retry is not taken for a
+ * replay. Bindings and removals are journalled without sync, and a failure
+ * to journal them does not stop them (the journal counts and logs it). */
+typedef struct {
+    int (*append)(void *baton, const bcl_record_t *recs, int n, int sync);
+    void *baton;
+} bcl_store_journal_t;
+
+void bcl_store_table_set_journal(bcl_store_t *s, const bcl_store_journal_t *journal);
+
 #endif

@@ -6,7 +6,14 @@
 typedef struct {
     bcl_table_t *table;
     bcl_store_lock_t lock;
+    bcl_store_journal_t journal;
 } table_store_t;
+
+/* Called with the lock held. */
+static int journal(table_store_t *ts, const bcl_record_t *recs, int n, int sync)
+{
+    return ts->journal.append ? ts->journal.append(ts->journal.baton, recs, n, sync) : 0;
+}
 
 static int take(table_store_t *ts)
 {
@@ -60,6 +67,12 @@ static bcl_store_status_t table_apply_logout(bcl_store_t *s, const bcl_logout_t 
         st = BCL_STORE_FULL;
         goto out;
     }
+    bcl_record_t both[2] = { rev, jti };
+    if (journal(ts, both, 2, 1) != 0) {
+        bcl_table_put(t, &rev, now);
+        st = BCL_STORE_UNAVAILABLE;
+        goto out;
+    }
     if (bcl_table_put(t, &rev, now) != BCL_TABLE_OK || bcl_table_put(t, &jti, now) != BCL_TABLE_OK)
         st = BCL_STORE_FULL;
 out:
@@ -84,6 +97,8 @@ static bcl_store_status_t table_bind(bcl_store_t *s, const bcl_hkey_t *cookie,
     if (take(ts) != 0)
         return BCL_STORE_UNAVAILABLE;
     tst = bcl_table_put(ts->table, &rec, now);
+    if (tst == BCL_TABLE_OK)
+        journal(ts, &rec, 1, 0);
     give(ts);
     return tst == BCL_TABLE_OK ? BCL_STORE_OK : BCL_STORE_FULL;
 }
@@ -91,9 +106,13 @@ static bcl_store_status_t table_bind(bcl_store_t *s, const bcl_hkey_t *cookie,
 static bcl_store_status_t table_unbind(bcl_store_t *s, const bcl_hkey_t *cookie)
 {
     table_store_t *ts = s->ctx;
+    bcl_record_t gone = { 0 };
+    gone.key = *cookie;
+    gone.kind = BCL_REC_EMPTY;
     if (take(ts) != 0)
         return BCL_STORE_UNAVAILABLE;
-    bcl_table_remove(ts->table, cookie);
+    if (bcl_table_remove(ts->table, cookie))
+        journal(ts, &gone, 1, 0);
     give(ts);
     return BCL_STORE_OK;
 }
@@ -175,6 +194,15 @@ static const bcl_store_ops_t table_ops = {
     table_stats,
     table_usage_crossings,
 };
+
+void bcl_store_table_set_journal(bcl_store_t *s, const bcl_store_journal_t *journal)
+{
+    table_store_t *ts = s->ctx;
+    if (journal != NULL)
+        ts->journal = *journal;
+    else
+        memset(&ts->journal, 0, sizeof(ts->journal));
+}
 
 bcl_store_t *bcl_store_table_create(apr_pool_t *p, bcl_table_t *table, const bcl_store_lock_t *lock)
 {

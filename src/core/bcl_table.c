@@ -31,6 +31,22 @@ size_t bcl_table_size(uint32_t capacity)
     return sizeof(bcl_table_t) + (size_t)slot_count(capacity) * sizeof(bcl_record_t);
 }
 
+uint32_t bcl_table_capacity_for(uint64_t bytes)
+{
+    uint64_t lo = 0, hi = UINT32_MAX / 2;
+    if (bytes < bcl_table_size(1))
+        return 0;
+    /* bcl_table_size grows with capacity: the last one that fits */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo + 1) / 2;
+        if ((uint64_t)bcl_table_size((uint32_t)mid) <= bytes)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return (uint32_t)lo;
+}
+
 bcl_table_t *bcl_table_init(void *mem, uint32_t capacity)
 {
     bcl_table_t *t = mem;
@@ -199,6 +215,23 @@ void bcl_table_stats(bcl_table_t *t, int64_t now, bcl_table_stats_t *out)
         if (is_live(&t->slots[i], now) && t->slots[i].kind < BCL_REC_KINDS)
             out->by_kind[t->slots[i].kind]++;
     }
+}
+
+int bcl_table_foreach(bcl_table_t *t, int64_t now, bcl_table_visit_fn *fn, void *baton)
+{
+    for (uint32_t i = 0; i < t->nslots; i++) {
+        if (is_live(&t->slots[i], now) && t->slots[i].kind < BCL_REC_KINDS) {
+            int rc = fn(baton, &t->slots[i]);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+uint32_t bcl_table_used(const bcl_table_t *t)
+{
+    return t->used;
 }
 
 unsigned bcl_table_take_crossings(bcl_table_t *t)

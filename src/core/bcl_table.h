@@ -28,6 +28,9 @@ typedef struct {
 /* Bytes of memory a table of `capacity` records needs. */
 size_t bcl_table_size(uint32_t capacity);
 
+/* The largest capacity whose table fits in `bytes` (0 when none does). */
+uint32_t bcl_table_capacity_for(uint64_t bytes);
+
 /* Formats `mem` (bcl_table_size(capacity) bytes) as an empty table. */
 bcl_table_t *bcl_table_init(void *mem, uint32_t capacity);
 
@@ -51,6 +54,15 @@ int bcl_table_remove(bcl_table_t *t, const bcl_hkey_t *key);
 uint32_t bcl_table_sweep(bcl_table_t *t, int64_t now);
 
 void bcl_table_stats(bcl_table_t *t, int64_t now, bcl_table_stats_t *out);
+
+/* Calls `fn` for every unexpired record, in slot order; stops early when
+ * `fn` returns non-zero and returns that value. O(capacity): maintenance
+ * only (the journal's compaction). */
+typedef int bcl_table_visit_fn(void *baton, const bcl_record_t *rec);
+int bcl_table_foreach(bcl_table_t *t, int64_t now, bcl_table_visit_fn *fn, void *baton);
+
+/* Slots holding a record (expired ones included), without a scan. */
+uint32_t bcl_table_used(const bcl_table_t *t);
 
 /* Usage thresholds (80%, 100%) crossed upwards since the last call; for
  * logging each crossing once. Returns a bit set: 1 = 80%, 2 = 100%. */

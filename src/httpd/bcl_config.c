@@ -3,6 +3,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 #include "bcl_config.h"
+#include "bcl_table.h"
 #include <http_log.h>
 #include "bcl_logtags.h"
 #include "bcl_store_fleet.h"
@@ -407,7 +408,31 @@ static const char *set_cookie_domain(cmd_parms *cmd, void *conf, const char *arg
     return NULL;
 }
 
-/* BCLStore shm [capacity=N] | memcache ... | redis ... (bcl_store_fleet.c) */
+/* "64M", "512K", "1G" or a number of bytes. */
+static const char *parse_bytes(cmd_parms *cmd, const char *directive, const char *arg, apr_uint64_t *out)
+{
+    char *end;
+    apr_int64_t v;
+    apr_uint64_t unit = 1;
+
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (*end != '\0' && end[1] == '\0') {
+        switch (*end) {
+        case 'k': case 'K': unit = 1024; end++; break;
+        case 'm': case 'M': unit = 1024 * 1024; end++; break;
+        case 'g': case 'G': unit = 1024 * 1024 * 1024; end++; break;
+        default: break;
+        }
+    }
+    if (errno != 0 || end == arg || *end != '\0' || v <= 0 || (apr_uint64_t)v > (UINT64_C(1) << 40) / unit)
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a size (bytes, or a number with K, M or G)",
+                            directive, arg);
+    *out = (apr_uint64_t)v * unit;
+    return NULL;
+}
+
+/* BCLStore shm [capacity=N | memory=SIZE] [file=PATH] | memcache ... | redis ... (bcl_store_fleet.c) */
 static const char *set_store(cmd_parms *cmd, void *conf, int argc, char *const argv[])
 {
     bcl_server_conf_t *sc = ap_get_module_config(cmd->server->module_config, &backchannel_logout_module);
@@ -420,22 +445,53 @@ static const char *set_store(cmd_parms *cmd, void *conf, int argc, char *const a
         if ((err = bcl_store_fleet_parse(cmd, argc, argv, &sc->net)) != NULL)
             return err;
         sc->store_set = 1;
+        sc->journal_path = NULL;
+        sc->memory = 0;
         return NULL;
     }
     if (argc < 1 || strcasecmp(argv[0], "shm") != 0)
-        return "BCLStore: use 'shm [capacity=N]', 'memcache HOST:PORT[,HOST:PORT...] [OPTIONS]' or "
-               "'redis HOST:PORT [OPTIONS]'";
+        return "BCLStore: use 'shm [capacity=N | memory=SIZE] [file=PATH]', "
+               "'memcache HOST:PORT[,HOST:PORT...] [OPTIONS]' or 'redis HOST:PORT [OPTIONS]'";
     sc->net = NULL;
+    sc->journal_path = NULL;
+    sc->memory = 0;
     for (int i = 1; i < argc; i++) {
         apr_int64_t v;
         if (strncasecmp(argv[i], "capacity=", 9) == 0) {
             if ((err = parse_number(cmd, "BCLStore shm capacity", argv[i] + 9, 16, 100000000, &v)) != NULL)
                 return err;
             sc->capacity = (apr_uint32_t)v;
+            sc->memory = 0;
+        } else if (strncasecmp(argv[i], "memory=", 7) == 0) {
+            apr_uint64_t bytes = 0;
+            uint32_t n;
+            if ((err = parse_bytes(cmd, "BCLStore shm memory", argv[i] + 7, &bytes)) != NULL)
+                return err;
+            n = bcl_table_capacity_for(bytes);
+            if (n < 16 || n > 100000000)
+                return apr_psprintf(cmd->pool, "BCLStore shm memory=%s holds %u records: it must hold 16 to "
+                                    "100000000 (about 2 KB to 10 GB)", argv[i] + 7, n);
+            sc->capacity = n;
+            sc->memory = bytes;
         } else if (strncasecmp(argv[i], "file=", 5) == 0) {
-            return "BCLStore shm file=: durable storage is not available in this version of the module";
+            const char *path = argv[i] + 5;
+            if (*path == '\0')
+                return "BCLStore shm file=: the journal's path must not be empty";
+            apr_finfo_t fi;
+            const char *slash;
+            sc->journal_path = ap_server_root_relative(cmd->pool, path);
+            if (sc->journal_path == NULL)
+                return apr_psprintf(cmd->pool, "BCLStore shm file=: invalid path %s", path);
+            slash = strrchr(sc->journal_path, '/');
+            if (slash != NULL && slash != sc->journal_path) {
+                const char *dir = apr_pstrndup(cmd->temp_pool, sc->journal_path, (apr_size_t)(slash - sc->journal_path));
+                if (apr_stat(&fi, dir, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS || fi.filetype != APR_DIR)
+                    return apr_psprintf(cmd->pool, "BCLStore shm file=%s: the directory %s does not exist "
+                                        "(create it; httpd does not)", path, dir);
+            }
         } else {
-            return apr_psprintf(cmd->pool, "BCLStore shm: unknown option \"%s\" (capacity=N)", argv[i]);
+            return apr_psprintf(cmd->pool, "BCLStore shm: unknown option \"%s\" (capacity=N, memory=SIZE, "
+                                "file=PATH)", argv[i]);
         }
     }
     sc->store_set = 1;
@@ -493,7 +549,8 @@ const command_rec bcl_directives[] = {
     AP_INIT_TAKE1("BCLCookieDomain", set_cookie_domain, NULL, BCL_CONTEXT,
                   "Domain of the expiring Set-Cookie (default none)"),
     AP_INIT_TAKE_ARGV("BCLStore", set_store, NULL, RSRC_CONF,
-                      "shm [capacity=N] | memcache HOST:PORT[,...] [OPTIONS] | redis HOST:PORT [OPTIONS]: where revocations are kept (global)"),
+                      "shm [capacity=N | memory=SIZE] [file=PATH] | memcache HOST:PORT[,...] [OPTIONS] | "
+                      "redis HOST:PORT [OPTIONS]: where revocations are kept (global)"),
     AP_INIT_TAKE1("BCLRevocationLifetime", set_lifetime, NULL, RSRC_CONF,
                   "seconds a revocation (and a binding) is remembered (default 86400)"),
     { NULL }

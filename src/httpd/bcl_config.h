@@ -50,8 +50,10 @@ enum { BCL_STORE_CLOSED = 0, BCL_STORE_OPEN = 1 };
 typedef struct bcl_runtime_t bcl_runtime_t;
 typedef struct {
     int store_set;
-    apr_uint32_t capacity;            /* BCLStore shm capacity=N */
     bcl_net_conf_t *net;              /* BCLStore memcache|redis; NULL: shm */
+    apr_uint32_t capacity;            /* BCLStore shm capacity=N (or from memory=) */
+    apr_uint64_t memory;              /* BCLStore shm memory=BYTES; 0 when capacity= set it */
+    const char *journal_path;         /* BCLStore shm file=PATH; NULL: not durable */
     apr_int64_t lifetime;             /* BCLRevocationLifetime, seconds */
     bcl_runtime_t *rt;                /* shared by every server_rec: the live store */
 } bcl_server_conf_t;

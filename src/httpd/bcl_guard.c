@@ -12,6 +12,7 @@
 #include "bcl_guard.h"
 #include "bcl_logtags.h"
 #include "bcl_store_fleet.h"
+#include "bcl_metrics.h"
 #include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
 
@@ -59,6 +60,13 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
     note->expired_by_us = 1;
     note->live = 0;
 
+    bcl_metrics_t *m = bcl_metrics_of(r->server);
+    if (m != NULL) {
+        int why = strcmp(tag, BCL_TAG_SESSION_UNBOUND) == 0 ? BCL_GUARD_WHY_UNBOUND : BCL_GUARD_WHY_REVOKED;
+        int act = action == BCL_ON_REVOKED_PASS ? BCL_GUARD_ACT_PASS
+                  : action == BCL_ON_REVOKED_REDIRECT ? BCL_GUARD_ACT_REDIRECT : BCL_GUARD_ACT_DENY;
+        BCL_METRIC_ADD(m->sessions_refused[why][act], 1);
+    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s: session refused at the edge: %s; action=%s",
                   tag, why, action == BCL_ON_REVOKED_PASS ? "pass" : action == BCL_ON_REVOKED_REDIRECT ? "redirect" : "deny");
     switch (action) {
@@ -161,6 +169,9 @@ int bcl_guard_fixup(request_rec *r)
         apr_uint32_t suppressed = 0;
         int open = conf->store_unavailable == BCL_STORE_OPEN;
         int level = bcl_store_fleet_log_allowed(store, &suppressed) ? APLOG_ERR : APLOG_DEBUG;
+        bcl_metrics_t *m = bcl_metrics_of(r->server);
+        if (m != NULL)
+            BCL_METRIC_ADD(m->guard_store_unavailable[open ? 1 : 0], 1);
         ap_log_rerror(APLOG_MARK, level, 0, r, BCL_TAG_STORE_DOWN ": the revocation store is unavailable; "
                       "request %s (BCLStoreUnavailable %s); %u similar request(s) not logged since the last report",
                       open ? "let through" : "refused", open ? "open" : "closed", suppressed);
@@ -171,6 +182,7 @@ int bcl_guard_fixup(request_rec *r)
     if (state == BCL_SESSION_UNBOUND && conf->unbound == BCL_UNBOUND_DENY)
         return refuse_session(r, conf, note, "the session is unknown to the store (BCLUnboundSession deny)",
                               BCL_TAG_SESSION_UNBOUND);
+    BCL_COUNT(r->server, sessions_passed);
     return DECLINED;
 }
 
@@ -230,6 +242,18 @@ static int is_request_cookie(const guard_note_t *note, const bcl_hkey_t *key)
     return 0;
 }
 
+static void count_binding(request_rec *r, bcl_store_status_t st)
+{
+    bcl_metrics_t *m = bcl_metrics_of(r->server);
+    if (m == NULL)
+        return;
+    if (st == BCL_STORE_OK)
+        BCL_METRIC_ADD(m->bindings_made, 1);
+    else
+        BCL_METRIC_ADD(m->store_errors[BCL_STORE_OP_BINDING][st == BCL_STORE_FULL ? BCL_STORE_ERR_FULL
+                                                                                  : BCL_STORE_ERR_UNAVAILABLE], 1);
+}
+
 static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies_t *sc,
                            const guard_note_t *note, const bcl_identity_t *id, apr_int64_t lifetime,
                            int bind_request_cookies)
@@ -245,6 +269,7 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
         if (sc->expired[i]) {
             if (old >= 0) {
                 store->ops->unbind(store, &note->keys[old]);
+                BCL_COUNT(r->server, bindings_dropped);
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_UNBOUND_DROPPED ": the app expired cookie %s; "
                               "binding dropped", sc->names[i]);
             }
@@ -260,7 +285,9 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
          * the app does not really kill old values, a copy of one must still
          * die with the session. */
         apr_uint32_t suppressed;
-        if (store->ops->bind(store, &key, id, now, now + lifetime) != BCL_STORE_OK)
+        bcl_store_status_t st = store->ops->bind(store, &key, id, now, now + lifetime);
+        count_binding(r, st);
+        if (st != BCL_STORE_OK)
             ap_log_rerror(APLOG_MARK, bcl_store_fleet_log_allowed(store, &suppressed) ? APLOG_ERR : APLOG_DEBUG, 0, r,
                           BCL_TAG_STORE_FAILED ": cannot store the binding of cookie %s: the store is full or unavailable",
                           sc->names[i]);
@@ -275,7 +302,9 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
         && memcmp(&note->id.sub_key, &id->sub_key, BCL_KEY_LEN) == 0)
         bind_request_cookies = 0;
     for (int i = 0; id != NULL && bind_request_cookies && !bound && !refused && note != NULL && i < note->count; i++) {
-        if (store->ops->bind(store, &note->keys[i], id, now, now + lifetime) == BCL_STORE_OK)
+        bcl_store_status_t st = store->ops->bind(store, &note->keys[i], id, now, now + lifetime);
+        count_binding(r, st);
+        if (st == BCL_STORE_OK)
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_BOUND ": cookie %s bound", note->names[i]);
     }
 }

@@ -7,6 +7,7 @@
  *   BCL04xx  the store
  *   BCL05xx  keys fetched from the OP (BCLJWKSURI, BCLProviderMetadataURL)
  *   BCL06xx  the network stores (memcache, redis)
+ *   BCL07xx  the journal, status and maintenance
  */
 #ifndef BCL_LOGTAGS_H
 #define BCL_LOGTAGS_H
@@ -54,5 +55,13 @@
 #define BCL_TAG_NET_FAILED       "BCL0601"  /* a network store operation failed (at most once per 10 s) */
 #define BCL_TAG_NET_RECOVERED    "BCL0602"  /* the network store answers again */
 #define BCL_TAG_NET_BAD_RECORD   "BCL0603"  /* a value under our prefix is not our record: treated as absent */
+/* BCL0700-BCL0704 are emitted by the core (src/core/bcl_journal_file.c) */
+#define BCL_TAG_JOURNAL          "BCL0700"  /* journal lifecycle: opened, replayed, file= changed */
+#define BCL_TAG_JOURNAL_DAMAGE   "BCL0701"  /* a damaged region of the journal (file, offset, length) skipped */
+#define BCL_TAG_JOURNAL_IO       "BCL0702"  /* a journal write or fsync failed */
+#define BCL_TAG_JOURNAL_COMPACT  "BCL0703"  /* journal compacted, or compaction failed */
+#define BCL_TAG_JOURNAL_DROPPED  "BCL0704"  /* journal records that did not fit the store's capacity */
+#define BCL_TAG_STATUS           "BCL0710"  /* status handler and counters */
+#define BCL_TAG_MAINTENANCE      "BCL0720"  /* periodic maintenance: sweep, watchdog */
 
 #endif

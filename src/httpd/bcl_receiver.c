@@ -11,6 +11,7 @@
 #include "bcl_form.h"
 #include "bcl_keys.h"
 #include "bcl_logtags.h"
+#include "bcl_metrics.h"
 #include "bcl_receiver.h"
 #include "bcl_store_shm.h"
 #include "bcl_token.h"
@@ -55,6 +56,7 @@ static const char *loggable(request_rec *r, const char *s)
 
 static int refuse_request(request_rec *r, int status, bcl_reason_t reason, const char *detail)
 {
+    bcl_metrics_token_refused(r->server, reason);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   BCL_TAG_REQUEST_REFUSED ": back-channel request refused: status=%d reason=%s detail=\"%s\"",
                   status, bcl_reason_code(reason), loggable(r, detail ? detail : bcl_reason_text(reason)));
@@ -142,6 +144,10 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
         bcl_store_report_usage(r, store);
     }
     if (st != BCL_STORE_OK) {
+        bcl_metrics_t *m = bcl_metrics_of(r->server);
+        if (m != NULL)
+            BCL_METRIC_ADD(m->store_errors[BCL_STORE_OP_LOGOUT][st == BCL_STORE_FULL ? BCL_STORE_ERR_FULL
+                                                                                     : BCL_STORE_ERR_UNAVAILABLE], 1);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       BCL_TAG_STORE_FAILED ": accepted logout token NOT stored (%s): answering 503 so the OP may retry; "
                       "iss=%s jti=%s", st == BCL_STORE_FULL ? "the store is full: raise BCLStore capacity" : "the store is unavailable",
@@ -149,6 +155,10 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
         return answer(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
                       st == BCL_STORE_FULL ? "store: the revocation store is full" : "store: the revocation store is unavailable");
     }
+    if (replayed)
+        BCL_COUNT(r->server, tokens_replayed);
+    else
+        BCL_COUNT(r->server, tokens_accepted);
     if (replayed)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BCL_TAG_REPLAY ": logout token already applied (same jti); "
                       "nothing changed: iss=%s jti=%s", loggable(r, v->iss), loggable(r, v->jti));
@@ -246,7 +256,9 @@ int bcl_receiver_handler(request_rec *r)
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_TOKEN_DEBUG ": logout token of %" APR_SIZE_T_FMT
                   " bytes, reason=%s", token_len, bcl_reason_code(verdict.reason));
     log_verdict(r, &verdict);
-    if (verdict.reason != BCL_OK)
+    if (verdict.reason != BCL_OK) {
+        bcl_metrics_token_refused(r->server, verdict.reason);
         return refuse(r, HTTP_BAD_REQUEST, verdict.reason, verdict.detail);
+    }
     return store_logout(r, policy, &verdict);
 }

@@ -3,7 +3,12 @@
 #include <apr_shm.h>
 #include <http_log.h>
 #include <util_mutex.h>
+#include <unixd.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "bcl_config.h"
 #include "bcl_logtags.h"
+#include "bcl_metrics.h"
 #include "mod_backchannel_logout.h"
 
 /* What must outlive one configuration generation: plain data only. The
@@ -13,7 +18,15 @@ typedef struct {
     apr_shm_t *shm;
     apr_global_mutex_t *mutex;
     apr_uint32_t capacity;
+    bcl_table_t *table;
+    bcl_journal_t *journal;   /* NULL without file=; this process's handle */
 } shm_state_t;
+
+/* Journal compaction: when the file is this many times its size after the
+ * last compaction (and at least COMPACT_MIN_BYTES), or hourly when it grew. */
+#define COMPACT_FACTOR 4
+#define COMPACT_MIN_BYTES (64 * 1024)
+#define COMPACT_PERIOD 3600
 
 #define SHM_STATE_KEY "mod_backchannel_logout:shm-state"
 
@@ -69,11 +82,12 @@ apr_status_t bcl_store_shm_init(server_rec *s, apr_pool_t *pconf, apr_uint32_t c
             return rv;
         }
         table = bcl_table_init(apr_shm_baseaddr_get(st->shm), capacity);
+        st->table = table;
         apr_pool_userdata_set(st, SHM_STATE_KEY, apr_pool_cleanup_null, keep);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, BCL_TAG_STORE ": shared-memory store created: capacity %u records, %"
                      APR_SIZE_T_FMT " bytes", capacity, bcl_table_size(capacity));
     } else {
-        table = bcl_table_attach(apr_shm_baseaddr_get(st->shm), apr_shm_size_get(st->shm));
+        table = st->table = bcl_table_attach(apr_shm_baseaddr_get(st->shm), apr_shm_size_get(st->shm));
         if (table == NULL) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, BCL_TAG_STORE ": the shared-memory store kept from the last "
                          "generation is damaged");
@@ -84,6 +98,138 @@ apr_status_t bcl_store_shm_init(server_rec *s, apr_pool_t *pconf, apr_uint32_t c
     bcl_store_lock_t lock = { shm_lock, shm_unlock, st };
     *store = bcl_store_table_create(pconf, table, &lock);
     return APR_SUCCESS;
+}
+
+static void log_core(void *baton, bcl_log_level_t level, const char *tag, const char *msg)
+{
+    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_INFO, APLOG_DEBUG };
+    ap_log_error(APLOG_MARK, levels[level], 0, (server_rec *)baton, "%s: %s", tag, msg);
+}
+
+typedef struct {
+    shm_state_t *st;
+    server_rec *s;
+} journal_glue_t;
+
+/* Called by the table store with the lock held. */
+static int journal_append(void *baton, const bcl_record_t *recs, int n, int sync)
+{
+    journal_glue_t *g = baton;
+    bcl_logger_t log = { log_core, g->s };
+    if (g->st->journal == NULL)
+        return 0;
+    return bcl_journal_append(g->st->journal, recs, n, sync, &log);
+}
+
+/* Compaction runs in a child (User): it creates a file in the journal's
+ * directory and renames it, so the directory must be writable by User. */
+static void warn_if_dir_not_writable(server_rec *s, const bcl_journal_t *j)
+{
+    struct stat st;
+    int ok;
+    uid_t uid = geteuid() == 0 ? ap_unixd_config.user_id : geteuid();
+    gid_t gid = geteuid() == 0 ? ap_unixd_config.group_id : getegid();
+
+    if (stat(j->dir, &st) != 0)
+        return;
+    if (uid == 0 || st.st_uid == uid)
+        ok = (st.st_mode & S_IWUSR) != 0;
+    else if (st.st_gid == gid)
+        ok = (st.st_mode & S_IWGRP) != 0;
+    else
+        ok = (st.st_mode & S_IWOTH) != 0;
+    if (!ok)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BCL_TAG_JOURNAL ": the journal's directory %s is not writable "
+                     "by httpd's User: the journal can be appended to, but not compacted until restart (it grows); "
+                     "make the directory owned by User, mode 0700", j->dir);
+}
+
+apr_status_t bcl_store_shm_journal(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp, const char *path,
+                                   bcl_journal_stats_t *stats, bcl_store_t *store)
+{
+    shm_state_t *st = shm_state(s);
+    bcl_logger_t log = { log_core, s };
+    const char *err = NULL;
+    journal_glue_t *glue;
+
+    if (st == NULL)
+        return APR_EGENERAL;
+    if (path == NULL) {
+        if (st->journal != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BCL_TAG_JOURNAL ": BCLStore file= removed: the journal %s "
+                         "is no longer written; revocations from now on do not survive a full restart",
+                         st->journal->path);
+            bcl_journal_close(st->journal);
+            st->journal = NULL;
+        }
+        return APR_SUCCESS;
+    }
+    if (st->journal != NULL && strcmp(st->journal->path, path) != 0)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, BCL_TAG_JOURNAL ": BCLStore file= changed from %s to %s: the "
+                     "new file takes effect at the next full restart; %s stays in use", st->journal->path, path,
+                     st->journal->path);
+    if (st->journal == NULL) {
+        bcl_journal_t *j = bcl_journal_create(s->process->pool, path, stats);
+        int rc;
+        /* started as root: the children (User) append and reopen it */
+        if (geteuid() == 0)
+            bcl_journal_set_owner(j, ap_unixd_config.user_id, ap_unixd_config.group_id);
+        if (apr_global_mutex_lock(st->mutex) != APR_SUCCESS)
+            return APR_EGENERAL;
+        rc = bcl_journal_start(j, ptemp, st->table, apr_time_sec(apr_time_now()), &log, &err);
+        apr_global_mutex_unlock(st->mutex);
+        if (rc != 0) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, BCL_TAG_JOURNAL ": BCLStore shm file=%s: %s", path, err);
+            return APR_EGENERAL;
+        }
+        st->journal = j;
+        warn_if_dir_not_writable(s, j);
+    }
+    /* The parent never appends: each child opens the file at its first
+     * append (as User), so no process keeps a compacted-away file open. */
+    bcl_journal_close(st->journal);
+    glue = apr_pcalloc(pconf, sizeof(*glue));
+    glue->st = st;
+    glue->s = s;
+    bcl_store_journal_t hook = { journal_append, glue };
+    bcl_store_table_set_journal(store, &hook);
+    return APR_SUCCESS;
+}
+
+const char *bcl_store_shm_journal_path(server_rec *s)
+{
+    shm_state_t *st = shm_state(s);
+    return st != NULL && st->journal != NULL ? st->journal->path : NULL;
+}
+
+void bcl_store_shm_maintain(server_rec *s, int sweep)
+{
+    shm_state_t *st = shm_state(s);
+    bcl_metrics_t *m = bcl_metrics_of(s);
+    bcl_logger_t log = { log_core, s };
+    apr_int64_t now = apr_time_sec(apr_time_now());
+
+    if (st == NULL || st->table == NULL || apr_global_mutex_lock(st->mutex) != APR_SUCCESS)
+        return;
+    if (sweep) {
+        uint32_t removed = bcl_table_sweep(st->table, now);
+        if (m != NULL) {
+            BCL_METRIC_ADD(m->sweeps, 1);
+            BCL_METRIC_ADD(m->swept_records, removed);
+        }
+        if (removed > 0)
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, BCL_TAG_MAINTENANCE ": %u expired records swept", removed);
+    }
+    if (st->journal != NULL) {
+        bcl_journal_t *j = st->journal;
+        bcl_journal_sync(j, &log);
+        if (bcl_journal_needs_compaction(j, COMPACT_FACTOR, COMPACT_MIN_BYTES)
+            || (now - j->stats->last_compaction >= COMPACT_PERIOD && j->stats->bytes > j->stats->compacted_bytes))
+            bcl_journal_compact(j, st->table, now, &log);
+    }
+    apr_global_mutex_unlock(st->mutex);
+    if (m != NULL)
+        BCL_METRIC_ADD(m->maintenance_runs, 1);
 }
 
 void bcl_store_shm_child_init(apr_pool_t *p, server_rec *s)
@@ -101,7 +247,7 @@ void bcl_store_report_usage(request_rec *r, bcl_store_t *store)
     unsigned crossed = store->ops->usage_crossings(store);
     if (crossed & 1)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BCL_TAG_STORE_USAGE ": the revocation store is 80%% full; "
-                      "raise BCLStore shm capacity= before it refuses new records");
+                      "raise BCLStore shm capacity= (or memory=) before it refuses new records");
     if (crossed & 2)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_STORE_USAGE ": the revocation store is full: new "
                       "revocations are refused (503) until records expire or capacity is raised");

@@ -6,13 +6,17 @@
 
 #include <httpd.h>
 #include "bcl_store.h"
+#include "bcl_journal_file.h"
 
 #define BCL_STORE_MUTEX_TYPE "bcl-store"
+
+struct bcl_metrics_t;
 
 struct bcl_runtime_t {
     bcl_store_t *store;       /* NULL until post_config */
     apr_int64_t lifetime;     /* BCLRevocationLifetime */
     struct bcl_keys_rt_t *keys;  /* fetched keys (bcl_keys.h); NULL when no key URL is configured */
+    struct bcl_metrics_t *metrics;  /* shared counters; NULL until post_config */
 };
 
 /* pre_config: makes "Mutex bcl-store ..." known. */
@@ -23,6 +27,22 @@ apr_status_t bcl_store_shm_register(apr_pool_t *pconf);
  * restart keeps, so revocations survive it. */
 apr_status_t bcl_store_shm_init(server_rec *s, apr_pool_t *pconf, apr_uint32_t capacity,
                                 bcl_store_t **store);
+
+/* post_config, after bcl_store_shm_init, with `BCLStore shm file=PATH`:
+ * opens the journal, replays it into the table (at the first startup; at a
+ * graceful restart that adds file=, into the table as it is), rewrites it,
+ * and makes the store write every change to it. With `path` NULL, a
+ * journal kept from an earlier generation is closed. */
+apr_status_t bcl_store_shm_journal(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp, const char *path,
+                                   bcl_journal_stats_t *stats, bcl_store_t *store);
+
+/* Maintenance, off the request path (the mod_watchdog singleton thread):
+ * flushes the journal, sweeps expired records when `sweep`, compacts the
+ * journal when it has grown. */
+void bcl_store_shm_maintain(server_rec *s, int sweep);
+
+/* The journal's path, or NULL when the store is not durable. */
+const char *bcl_store_shm_journal_path(server_rec *s);
 
 /* Logs (once each) that the store's usage crossed 80% or 100%. */
 void bcl_store_report_usage(request_rec *r, bcl_store_t *store);

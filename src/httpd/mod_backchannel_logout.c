@@ -16,7 +16,10 @@
 #include "bcl_logtags.h"
 #include "bcl_guard.h"
 #include "bcl_keys.h"
+#include "bcl_maintenance.h"
+#include "bcl_metrics.h"
 #include "bcl_receiver.h"
+#include "bcl_status.h"
 #include "bcl_store_fleet.h"
 #include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
@@ -39,6 +42,8 @@ static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return OK;
     sc->rt = apr_pcalloc(pconf, sizeof(*sc->rt));
     sc->rt->lifetime = sc->lifetime;
+    if (bcl_metrics_init(s, &sc->rt->metrics) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
     if (sc->net != NULL) {
         if (bcl_store_fleet_init(s, pconf, sc->net, &sc->rt->store) != APR_SUCCESS)
             return HTTP_INTERNAL_SERVER_ERROR;
@@ -47,6 +52,10 @@ static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     if (bcl_keys_post_config(s, pconf, ptemp, &sc->rt->keys) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
+    if (sc->net == NULL && bcl_store_shm_journal(s, pconf, ptemp, sc->journal_path,
+                                                 &sc->rt->metrics->journal, sc->rt->store) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    bcl_maintenance_start(s, pconf);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  BCL_TAG_STARTUP ": mod_backchannel_logout %s initialised (cjose %s, jansson %s, %s)",
                  BCL_VERSION, cjose_version(), JANSSON_VERSION, OPENSSL_VERSION_TEXT);
@@ -73,6 +82,8 @@ static void bcl_register_hooks(apr_pool_t *p)
     ap_hook_post_config(bcl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(bcl_child_init, NULL, before_watchdog, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_receiver_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(bcl_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    bcl_status_register_hooks();
     ap_hook_fixups(bcl_guard_fixup, after_env, NULL, APR_HOOK_LAST);
     ap_hook_insert_filter(bcl_guard_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter(BCL_BIND_FILTER, bcl_guard_bind_filter, NULL, AP_FTYPE_CONTENT_SET);

@@ -194,7 +194,10 @@ def test_bad_guard_directive_values(httpd, op, directive, needle):
 @pytest.mark.parametrize("directive,needle", [
     ("BCLStore memcache", "the server is missing"),
     ("BCLStore redis 127.0.0.1", "is not HOST:PORT"),
-    ("BCLStore shm file=/tmp/x", "not available"),
+    ("BCLStore shm file=", "must not be empty"),
+    ("BCLStore shm file=/nonexistent-bcl-dir/journal", "/nonexistent-bcl-dir does not exist"),
+    ("BCLStore shm memory=10", "holds 0 records"),
+    ("BCLStore shm memory=12X", "not a size"),
     ("BCLStore shm capacity=3", "capacity"),
     ("BCLStore shm size=10", "size=10"),
     ("BCLRevocationLifetime 5", "BCLRevocationLifetime"),

@@ -159,5 +159,6 @@ Suite *jwe_suite(void);
 Suite *store_suite(void);
 Suite *netstore_suite(void);
 Suite *keysource_suite(void);
+Suite *journal_suite(void);
 
 #endif

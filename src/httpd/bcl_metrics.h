@@ -1,0 +1,62 @@
+/* Counters shared by every child process: a small APR shared-memory segment
+ * of 64-bit counters, incremented atomically (no lock), read by the status
+ * handler and mod_status. The segment is made by the parent at the first
+ * startup and kept across graceful restarts (like the store); a full
+ * restart starts the counters at zero. */
+#ifndef BCL_METRICS_H
+#define BCL_METRICS_H
+
+#include <httpd.h>
+#include "bcl_journal_file.h"
+#include "bcl_reason.h"
+
+enum { BCL_GUARD_WHY_REVOKED = 0, BCL_GUARD_WHY_UNBOUND, BCL_GUARD_WHY_COUNT };
+/* indexes follow BCL_ON_REVOKED_PASS/DENY/REDIRECT minus one */
+enum { BCL_GUARD_ACT_PASS = 0, BCL_GUARD_ACT_DENY, BCL_GUARD_ACT_REDIRECT, BCL_GUARD_ACT_COUNT };
+enum { BCL_STORE_OP_LOGOUT = 0, BCL_STORE_OP_BINDING, BCL_STORE_OP_COUNT };
+enum { BCL_STORE_ERR_FULL = 0, BCL_STORE_ERR_UNAVAILABLE, BCL_STORE_ERR_COUNT };
+
+typedef struct bcl_metrics_t {
+    uint32_t magic;
+    uint32_t version;
+    int64_t since;                                /* seconds: when the counters started */
+    uint64_t tokens_accepted;                     /* stored and answered 200 */
+    uint64_t tokens_replayed;                     /* same jti again: 200, nothing changed */
+    uint64_t tokens_refused[BCL_R_COUNT];         /* by reason (request and token checks) */
+    uint64_t store_errors[BCL_STORE_OP_COUNT][BCL_STORE_ERR_COUNT];
+    uint64_t sessions_passed;                     /* guarded requests let through */
+    uint64_t sessions_refused[BCL_GUARD_WHY_COUNT][BCL_GUARD_ACT_COUNT];
+    uint64_t guard_store_unavailable[2];          /* [BCL_STORE_CLOSED / BCL_STORE_OPEN] */
+    uint64_t bindings_made;
+    uint64_t bindings_dropped;
+    uint64_t key_fetches_ok;
+    uint64_t key_fetches_failed;
+    uint64_t maintenance_runs;
+    uint64_t sweeps;
+    uint64_t swept_records;
+    bcl_journal_stats_t journal;                  /* written by the journal under the store's lock */
+} bcl_metrics_t;
+
+/* post_config (not the check pass): makes the segment, or finds the one an
+ * earlier generation made. */
+apr_status_t bcl_metrics_init(server_rec *s, bcl_metrics_t **out);
+
+/* The segment; NULL before post_config. */
+bcl_metrics_t *bcl_metrics_of(server_rec *s);
+
+#define BCL_METRIC_ADD(counter, n) __atomic_add_fetch(&(counter), (uint64_t)(n), __ATOMIC_RELAXED)
+#define BCL_METRIC_GET(counter) __atomic_load_n(&(counter), __ATOMIC_RELAXED)
+
+/* Increments `field` of the server's metrics, if there are any. */
+#define BCL_COUNT(s, field) do { \
+        bcl_metrics_t *bcl_m_ = bcl_metrics_of(s); \
+        if (bcl_m_ != NULL) BCL_METRIC_ADD(bcl_m_->field, 1); \
+    } while (0)
+
+/* For key fetching: one fetch of a JWKS or discovery document ended,
+ * successfully or not. Safe from any thread of any child. */
+void bcl_metrics_key_fetch(server_rec *s, int ok);
+
+void bcl_metrics_token_refused(server_rec *s, bcl_reason_t reason);
+
+#endif
