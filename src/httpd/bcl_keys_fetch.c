@@ -6,6 +6,7 @@
 #include <http_log.h>
 #include "bcl_fetch.h"
 #include "bcl_keys_internal.h"
+#include "bcl_metrics.h"
 #include "bcl_logtags.h"
 #include "mod_backchannel_logout.h"
 
@@ -179,6 +180,7 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
     memset(&f, 0, sizeof(f));
     ok = fetch_documents(p, src, known_issuer, known_jwks_uri, &f) == 0;
     now = apr_time_now();
+    bcl_metrics_key_fetch(s, ok);
 
     if (bcl_keys_lock(rt) != 0)
         return BCL_REFRESH_FAILED;

@@ -1,6 +1,7 @@
 /* The status handler and the mod_status hook: one snapshot of the counters
  * and the store, written as Prometheus text, JSON or a mod_status section. */
 #include <apr_optional.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_config.h>
@@ -12,6 +13,8 @@
 #include <cjose/version.h>
 #include <openssl/crypto.h>
 #include "bcl_config.h"
+#include "bcl_keys.h"
+#include "bcl_store_net.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
 #include "bcl_status.h"
@@ -33,7 +36,15 @@ typedef struct {
     const char *journal;        /* NULL: not durable */
     apr_int64_t lifetime;
     apr_uint64_t memory;        /* bytes of the table */
+    int is_net;                 /* memcache / redis: health below, no table */
+    uint64_t net_ops, net_failures, net_bad_records, net_down;
+    apr_array_header_t *keys;   /* of bcl_keys_status_t: one per key URL */
 } snapshot_t;
+
+static void add_key_status(void *baton, const bcl_keys_status_t *st)
+{
+    *(bcl_keys_status_t *)apr_array_push(baton) = *st;
+}
 
 static void take_snapshot(request_rec *r, snapshot_t *snap)
 {
@@ -61,8 +72,21 @@ static void take_snapshot(request_rec *r, snapshot_t *snap)
             snap->memory = bcl_table_size(snap->table.capacity);
         }
     }
+    if (sc->rt != NULL && sc->rt->store != NULL) {
+        bcl_net_health_t *h = bcl_store_net_health(sc->rt->store);
+        if (h != NULL) {
+            snap->is_net = 1;
+            snap->net_ops = apr_atomic_read32(&h->ops);
+            snap->net_failures = apr_atomic_read32(&h->failures);
+            snap->net_bad_records = apr_atomic_read32(&h->bad_records);
+            snap->net_down = apr_atomic_read32(&h->down);
+            snap->have_store = snap->net_down == 0;   /* its stats are zeros: up means answering */
+        }
+    }
     if (snap->store_kind == NULL)
         snap->store_kind = "none";
+    snap->keys = apr_array_make(r->pool, 2, sizeof(bcl_keys_status_t));
+    bcl_keys_status_each(r->server, r->pool, add_key_status, snap->keys);
 }
 
 static uint64_t total_refused(const snapshot_t *s)
@@ -127,6 +151,47 @@ static void prom_one(request_rec *r, const char *name, const char *type, const c
     prom_u64(r, name, NULL, v);
 }
 
+static uint64_t seconds_of(apr_time_t t)
+{
+    return t > 0 ? (uint64_t)apr_time_sec(t) : 0;
+}
+
+/* One series per key URL, labelled with the URL as configured. */
+static void write_prometheus_keys(request_rec *r, const snapshot_t *s)
+{
+    static const struct { const char *name, *type, *help; } fam[] = {
+        { "bcl_keys_fetches_total", "counter", "Fetches of one key URL, by result." },
+        { "bcl_keys_refetches_total", "counter", "Refetches caused by an unknown kid, and those the rate limit skipped." },
+        { "bcl_keys_last_success_seconds", "gauge", "Unix time of the last successful fetch (0: never: tokens needing these keys get 503)." },
+        { "bcl_keys_next_refresh_seconds", "gauge", "Unix time of the next background refresh." },
+        { "bcl_keys_consecutive_failures", "gauge", "Failed fetches since the last success." },
+        { "bcl_keys_known", "gauge", "Keys held from this URL." },
+    };
+    const bcl_keys_status_t *k = (const bcl_keys_status_t *)s->keys->elts;
+    if (s->keys->nelts == 0)
+        return;
+    for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+        prom_family(r, fam[f].name, fam[f].type, fam[f].help);
+        for (int i = 0; i < s->keys->nelts; i++) {
+            const char *url = apr_psprintf(r->pool, "url=\"%s\"", label_value(r->pool, k[i].url));
+            switch (f) {
+            case 0:
+                prom_u64(r, fam[f].name, apr_pstrcat(r->pool, url, ",result=\"ok\"", NULL), k[i].fetches_ok);
+                prom_u64(r, fam[f].name, apr_pstrcat(r->pool, url, ",result=\"failed\"", NULL), k[i].fetches_failed);
+                break;
+            case 1:
+                prom_u64(r, fam[f].name, apr_pstrcat(r->pool, url, ",result=\"fetched\"", NULL), k[i].refetches);
+                prom_u64(r, fam[f].name, apr_pstrcat(r->pool, url, ",result=\"limited\"", NULL), k[i].refetches_limited);
+                break;
+            case 2: prom_u64(r, fam[f].name, url, seconds_of(k[i].last_success)); break;
+            case 3: prom_u64(r, fam[f].name, url, seconds_of(k[i].next_refresh)); break;
+            case 4: prom_u64(r, fam[f].name, url, k[i].consecutive_failures); break;
+            default: prom_u64(r, fam[f].name, url, k[i].kids_known); break;
+            }
+        }
+    }
+}
+
 static void write_prometheus(request_rec *r, const snapshot_t *s)
 {
     const bcl_metrics_t *m = &s->m;
@@ -185,6 +250,17 @@ static void write_prometheus(request_rec *r, const snapshot_t *s)
     prom_family(r, "bcl_key_fetches_total", "counter", "Fetches of the OP's keys or metadata, by result.");
     prom_u64(r, "bcl_key_fetches_total", "result=\"ok\"", m->key_fetches_ok);
     prom_u64(r, "bcl_key_fetches_total", "result=\"failed\"", m->key_fetches_failed);
+    write_prometheus_keys(r, s);
+    if (s->is_net) {
+        prom_one(r, "bcl_store_net_operations_total", "counter", "Operations sent to memcache / redis (since the store was made).",
+                 s->net_ops);
+        prom_one(r, "bcl_store_net_failures_total", "counter", "memcache / redis operations that failed (503 / BCLStoreUnavailable).",
+                 s->net_failures);
+        prom_one(r, "bcl_store_net_bad_records_total", "counter", "Values under the prefix that were not records of this module.",
+                 s->net_bad_records);
+        prom_one(r, "bcl_store_net_down", "gauge", "1 from a failed memcache / redis operation to the next success.",
+                 s->net_down);
+    }
 
     prom_one(r, "bcl_journal_enabled", "gauge", "1 when the store is durable (BCLStore shm file=).", s->journal != NULL);
     prom_one(r, "bcl_journal_appends_total", "counter", "Writes appended to the journal.", j->appends);
@@ -282,11 +358,43 @@ static json_t *json_snapshot(const snapshot_t *s)
         json_object_set_new(sub, OP_NAMES[op], errs);
     }
     json_object_set_new(o, "errors", sub);
+    if (s->is_net) {
+        sub = json_object();
+        set_u64(sub, "operations", s->net_ops);
+        set_u64(sub, "failures", s->net_failures);
+        set_u64(sub, "bad_records", s->net_bad_records);
+        json_object_set_new(sub, "down", json_boolean(s->net_down != 0));
+        json_object_set_new(o, "network", sub);
+    }
     json_object_set_new(root, "store", o);
 
     o = json_object();
     set_u64(o, "fetches", m->key_fetches_ok);
     set_u64(o, "failures", m->key_fetches_failed);
+    sub = json_array();
+    for (int i = 0; i < s->keys->nelts; i++) {
+        const bcl_keys_status_t *k = &((const bcl_keys_status_t *)s->keys->elts)[i];
+        json_t *u = json_object();
+        json_object_set_new(u, "url", json_string(k->url));
+        json_object_set_new(u, "kind", json_string(k->kind));
+        json_object_set_new(u, "jwks_uri", k->jwks_uri ? json_string(k->jwks_uri) : json_null());
+        json_object_set_new(u, "issuer", k->issuer ? json_string(k->issuer) : json_null());
+        set_u64(u, "last_attempt", seconds_of(k->last_attempt));
+        set_u64(u, "last_success", seconds_of(k->last_success));
+        set_u64(u, "last_failure", seconds_of(k->last_failure));
+        set_u64(u, "next_refresh", seconds_of(k->next_refresh));
+        set_u64(u, "consecutive_failures", k->consecutive_failures);
+        set_u64(u, "fetches_ok", k->fetches_ok);
+        set_u64(u, "fetches_failed", k->fetches_failed);
+        set_u64(u, "refetches", k->refetches);
+        set_u64(u, "refetches_limited", k->refetches_limited);
+        set_u64(u, "generation", k->generation);
+        set_u64(u, "kids_known", k->kids_known);
+        json_object_set_new(u, "kids", json_string(k->kids ? k->kids : ""));
+        json_object_set_new(u, "last_error", k->last_error ? json_string(k->last_error) : json_null());
+        json_array_append_new(sub, u);
+    }
+    json_object_set_new(o, "sources", sub);
     json_object_set_new(root, "keys", o);
 
     o = json_object();
