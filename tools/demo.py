@@ -172,8 +172,17 @@ class Walk:
             self.step("the status page")
             r = ua.get(st.status_url)
             self.check(r.status_code == 200, "GET %s -> 200" % st.status_url)
-            for line in r.text.splitlines()[:30]:
-                print("   " + line)
+            counters = {}
+            for line in r.text.splitlines():
+                if line.startswith(("bcl_tokens_accepted_total ", "bcl_sessions_refused_total{",
+                                    "bcl_bindings_made_total ")):
+                    print("   " + line)
+                    name = line.split("{")[0].split(" ")[0]
+                    counters[name] = counters.get(name, 0) + float(line.rsplit(" ", 1)[1])
+            self.check(counters.get("bcl_tokens_accepted_total", 0) >= 2,
+                       "the module counted the OP's logout tokens (one per app)")
+            self.check(counters.get("bcl_sessions_refused_total", 0) >= 1,
+                       "the module counted the sessions it refused")
         print("\n%sThe walk is complete: the logout at the OP ended both apps' sessions at the proxy.%s"
               % (BOLD, RESET))
 

@@ -41,18 +41,18 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 NODE = os.environ.get("NODE") or shutil.which("node") or "/usr/bin/node"
 NPM = os.environ.get("NPM") or shutil.which("npm") or "/usr/bin/npm"
 
-# One switch each for work that is being merged from other branches:
+# Two switches, both on by default:
 #
-# USE_PROVIDER_METADATA: False configures each receiver with `BCLIssuer` and
-#   `BCLJWKSFile` (the JWKS the OP launcher writes at start). True configures
-#   `BCLProviderMetadataURL <issuer>/.well-known/openid-configuration`
-#   instead: the module discovers the issuer and fetches the keys itself.
+# USE_PROVIDER_METADATA: True configures each receiver with
+#   `BCLProviderMetadataURL <issuer>/.well-known/openid-configuration`: the
+#   module discovers the issuer and fetches the keys itself. False configures
+#   `BCLIssuer` and `BCLJWKSFile` (the JWKS the OP launcher writes at start).
 # STATUS_PAGE: True adds `<Location /bcl-status>` with `SetHandler
 #   backchannel-logout-status` and links it from the demo app's pages.
 #
-# The environment can override both (BCL_E2E_METADATA=1, BCL_E2E_STATUS=1).
+# The environment can override both (BCL_E2E_METADATA=0, BCL_E2E_STATUS=0).
 USE_PROVIDER_METADATA = True
-STATUS_PAGE = False
+STATUS_PAGE = True
 STATUS_PATH = "/bcl-status"
 
 
@@ -400,7 +400,7 @@ class Stack:
         if len(companions) > 1:
             raise ValueError("one companion (mod_auth_openidc) client per stack")
         self.companion = companions[0] if companions else None
-        modules = ["authz_core", "authz_user", "proxy", "proxy_http"]
+        modules = ["authz_core", "authz_user", "authz_host", "proxy", "proxy_http"]
         if self.companion:
             modules += ["authn_core", "auth_openidc"]
         self.httpd = harness.Httpd(mpm=mpm, modules=modules, loglevel=loglevel)

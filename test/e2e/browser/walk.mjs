@@ -97,7 +97,9 @@ try {
     await page.goto(args.url);
     await page.click('#status');
     const body = await page.textContent('body');
-    check(body.length > 0, `the status page answers (${body.length} characters)`);
+    const accepted = /^bcl_tokens_accepted_total (\d+)/m.exec(body);
+    check(accepted && Number(accepted[1]) >= 1, `the status page counts accepted logout tokens (${accepted ? accepted[1] : 'none'})`);
+    check(/^bcl_sessions_refused_total\{reason="revoked",[^}]*\} [1-9]/m.test(body), 'the status page counts the refused session');
   }
   console.log('browser walk: session gone after the OP logout');
 } catch (e) {
