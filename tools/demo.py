@@ -21,7 +21,7 @@ would ever press Ctrl-C there.
 Options: --port N (httpd's port, default 8080 or a free one if it is taken),
 --user NAME (the walk's login), --mpm event|prefork|worker.
 Environment: BCL_MODULE, APACHE2 (see test/integration/harness.py),
-BCL_E2E_METADATA=1 / BCL_E2E_STATUS=1 (see test/e2e/stack.py).
+BCL_E2E_METADATA=0 / BCL_E2E_STATUS=0 turn discovery / the status page off (see test/e2e/stack.py).
 """
 import argparse
 import os
