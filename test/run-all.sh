@@ -14,7 +14,7 @@
 #   4. make -j2
 #   5. unit tests                   make check (Check)
 #   6. sanitizers + valgrind        test/unit/run-sanitizers.sh   (not with --quick)
-#   7. fuzzing, 60 s                test/fuzz/run.sh 60           (not with --quick)
+#   7. fuzzing, 30 s                test/fuzz/run.sh 30           (not with --quick)
 #   8. integration tests            /usr/bin/python3 -m pytest -q test/integration
 #   9. end-to-end tests             /usr/bin/python3 -m pytest -q test/e2e
 #                                   (node-oidc-provider, mod_auth_openidc, the
@@ -119,15 +119,15 @@ fi
 if [ "$quick" -eq 1 ]; then
     stage_finish
     skip "sanitizers and valgrind (test/unit/run-sanitizers.sh)"
-    skip "fuzzing (test/fuzz/run.sh 60)"
+    skip "fuzzing (test/fuzz/run.sh 30)"
 else
     stage "sanitizers and valgrind (test/unit/run-sanitizers.sh)"
     require_script test/unit/run-sanitizers.sh
     bash test/unit/run-sanitizers.sh
 
-    stage "fuzzing (test/fuzz/run.sh 60)"
+    stage "fuzzing (test/fuzz/run.sh 30)"
     require_script test/fuzz/run.sh
-    bash test/fuzz/run.sh 60
+    bash test/fuzz/run.sh 30
 fi
 
 stage "integration tests (pytest test/integration)"
