@@ -281,19 +281,6 @@ static bcl_store_status_t mc_identity_state(bcl_store_t *s, const bcl_identity_t
     return revocations_of(s->ctx, id, now, state);
 }
 
-static bcl_store_status_t mc_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out)
-{
-    (void)s; (void)now;
-    memset(out, 0, sizeof(*out));
-    return BCL_STORE_OK;
-}
-
-static unsigned mc_usage_crossings(bcl_store_t *s)
-{
-    (void)s;
-    return 0;
-}
-
 static const bcl_store_ops_t memcache_ops = {
     "memcache",
     mc_apply_logout,
@@ -301,8 +288,8 @@ static const bcl_store_ops_t memcache_ops = {
     mc_unbind,
     mc_cookie_state,
     mc_identity_state,
-    mc_stats,
-    mc_usage_crossings,
+    bcl_store_net_stats,
+    bcl_store_net_usage_crossings,
 };
 
 bcl_store_t *bcl_store_memcache_make(apr_pool_t *p, bcl_net_store_t *ns)

@@ -175,3 +175,16 @@ bcl_store_t *bcl_store_net_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl
     ns->srv = apr_pcalloc(p, sizeof(*ns->srv) * (apr_size_t)ns->nsrv);
     return conf->kind == BCL_NET_REDIS ? bcl_store_redis_make(p, ns) : bcl_store_memcache_make(p, ns);
 }
+
+bcl_store_status_t bcl_store_net_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out)
+{
+    (void)s; (void)now;
+    memset(out, 0, sizeof(*out));
+    return BCL_STORE_OK;
+}
+
+unsigned bcl_store_net_usage_crossings(bcl_store_t *s)
+{
+    (void)s;
+    return 0;
+}

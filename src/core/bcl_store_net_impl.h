@@ -37,6 +37,12 @@ void bcl_net_succeeded(bcl_net_store_t *ns);
 void bcl_net_bad_record(bcl_net_store_t *ns, bcl_netsrv_t *srv, const char *key);
 
 /* Backends. */
+/* The records are in memcached / redis: there is no table, capacity or usage
+ * to report here (the server's own statistics say how full it is); the
+ * status handler reads bcl_store_net_health() instead. */
+bcl_store_status_t bcl_store_net_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out);
+unsigned bcl_store_net_usage_crossings(bcl_store_t *s);
+
 bcl_store_t *bcl_store_memcache_make(apr_pool_t *p, bcl_net_store_t *ns);
 bcl_store_t *bcl_store_redis_make(apr_pool_t *p, bcl_net_store_t *ns);
 

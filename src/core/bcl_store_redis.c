@@ -325,21 +325,6 @@ static bcl_store_status_t redis_identity_state(bcl_store_t *s, const bcl_identit
     return BCL_STORE_OK;
 }
 
-/* The records are in redis: there is no capacity to report here (redis's
- * INFO memory says how full it is). */
-static bcl_store_status_t redis_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out)
-{
-    (void)s; (void)now;
-    memset(out, 0, sizeof(*out));
-    return BCL_STORE_OK;
-}
-
-static unsigned redis_usage_crossings(bcl_store_t *s)
-{
-    (void)s;
-    return 0;
-}
-
 static const bcl_store_ops_t redis_ops = {
     "redis",
     redis_apply_logout,
@@ -347,8 +332,8 @@ static const bcl_store_ops_t redis_ops = {
     redis_unbind,
     redis_cookie_state,
     redis_identity_state,
-    redis_stats,
-    redis_usage_crossings,
+    bcl_store_net_stats,
+    bcl_store_net_usage_crossings,
 };
 
 /* -- connection setup ------------------------------------------------------- */

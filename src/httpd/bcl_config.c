@@ -261,7 +261,7 @@ static const char *set_require_exp(cmd_parms *cmd, void *conf, int flag)
 }
 
 /* Parses a whole decimal number within [min, max]. */
-static const char *parse_number(cmd_parms *cmd, const char *directive, const char *arg,
+const char *bcl_conf_parse_number(cmd_parms *cmd, const char *directive, const char *arg,
                                 apr_int64_t min, apr_int64_t max, apr_int64_t *out)
 {
     char *end;
@@ -279,7 +279,7 @@ static const char *parse_number(cmd_parms *cmd, const char *directive, const cha
 static const char *set_clock_skew(cmd_parms *cmd, void *conf, const char *arg)
 {
     apr_int64_t v;
-    const char *err = parse_number(cmd, "BCLClockSkew", arg, 0, 3600, &v);
+    const char *err = bcl_conf_parse_number(cmd, "BCLClockSkew", arg, 0, 3600, &v);
     if (err == NULL)
         ((bcl_dir_conf_t *)conf)->clock_skew = (long)v;
     return err;
@@ -288,7 +288,7 @@ static const char *set_clock_skew(cmd_parms *cmd, void *conf, const char *arg)
 static const char *set_max_token_size(cmd_parms *cmd, void *conf, const char *arg)
 {
     apr_int64_t v;
-    const char *err = parse_number(cmd, "BCLMaxTokenSize", arg, 256, 1024 * 1024, &v);
+    const char *err = bcl_conf_parse_number(cmd, "BCLMaxTokenSize", arg, 256, 1024 * 1024, &v);
     if (err == NULL)
         ((bcl_dir_conf_t *)conf)->max_token_size = (apr_off_t)v;
     return err;
@@ -355,7 +355,7 @@ static const char *set_on_revoked(cmd_parms *cmd, void *conf, const char *action
     } else if (strcasecmp(action, "deny") == 0) {
         apr_int64_t status = HTTP_UNAUTHORIZED;
         if (arg != NULL) {
-            const char *err = parse_number(cmd, "BCLOnRevoked deny", arg, 400, 599, &status);
+            const char *err = bcl_conf_parse_number(cmd, "BCLOnRevoked deny", arg, 400, 599, &status);
             if (err)
                 return err;
         }
@@ -458,7 +458,7 @@ static const char *set_store(cmd_parms *cmd, void *conf, int argc, char *const a
     for (int i = 1; i < argc; i++) {
         apr_int64_t v;
         if (strncasecmp(argv[i], "capacity=", 9) == 0) {
-            if ((err = parse_number(cmd, "BCLStore shm capacity", argv[i] + 9, 16, 100000000, &v)) != NULL)
+            if ((err = bcl_conf_parse_number(cmd, "BCLStore shm capacity", argv[i] + 9, 16, 100000000, &v)) != NULL)
                 return err;
             sc->capacity = (apr_uint32_t)v;
             sc->memory = 0;
@@ -505,7 +505,7 @@ static const char *set_lifetime(cmd_parms *cmd, void *conf, const char *arg)
     (void)conf;
     if (err != NULL)
         return err;
-    return parse_number(cmd, "BCLRevocationLifetime", arg, 60, 366LL * 86400, &sc->lifetime);
+    return bcl_conf_parse_number(cmd, "BCLRevocationLifetime", arg, 60, 366LL * 86400, &sc->lifetime);
 }
 
 #define BCL_CONTEXT (RSRC_CONF | ACCESS_CONF)

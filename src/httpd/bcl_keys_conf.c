@@ -128,34 +128,19 @@ const char *bcl_set_ca_file(cmd_parms *cmd, void *conf, const char *arg)
     return NULL;
 }
 
-static const char *number(cmd_parms *cmd, const char *directive, const char *arg,
-                          apr_int64_t min, apr_int64_t max, apr_int64_t *out)
-{
-    char *end;
-    apr_int64_t v;
-
-    errno = 0;
-    v = apr_strtoi64(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
-        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a whole number from %" APR_INT64_T_FMT
-                            " to %" APR_INT64_T_FMT, directive, arg, min, max);
-    *out = v;
-    return NULL;
-}
-
 const char *bcl_set_http_timeout(cmd_parms *cmd, void *conf, const char *arg)
 {
-    return number(cmd, "BCLHTTPTimeout", arg, 1, 60, &((bcl_dir_conf_t *)conf)->fetch.timeout);
+    return bcl_conf_parse_number(cmd, "BCLHTTPTimeout", arg, 1, 60, &((bcl_dir_conf_t *)conf)->fetch.timeout);
 }
 
 const char *bcl_set_http_connect_timeout(cmd_parms *cmd, void *conf, const char *arg)
 {
-    return number(cmd, "BCLHTTPConnectTimeout", arg, 1, 60, &((bcl_dir_conf_t *)conf)->fetch.connect_timeout);
+    return bcl_conf_parse_number(cmd, "BCLHTTPConnectTimeout", arg, 1, 60, &((bcl_dir_conf_t *)conf)->fetch.connect_timeout);
 }
 
 const char *bcl_set_http_max_size(cmd_parms *cmd, void *conf, const char *arg)
 {
-    return number(cmd, "BCLHTTPMaxSize", arg, 1024, 16 * 1024 * 1024, &((bcl_dir_conf_t *)conf)->fetch.max_size);
+    return bcl_conf_parse_number(cmd, "BCLHTTPMaxSize", arg, 1024, 16 * 1024 * 1024, &((bcl_dir_conf_t *)conf)->fetch.max_size);
 }
 
 const char *bcl_set_http_proxy(cmd_parms *cmd, void *conf, const char *arg)
@@ -178,15 +163,15 @@ const char *bcl_set_http_proxy(cmd_parms *cmd, void *conf, const char *arg)
 
 const char *bcl_set_key_refresh(cmd_parms *cmd, void *conf, const char *arg)
 {
-    return number(cmd, "BCLKeyRefreshInterval", arg, 1, 7 * 86400, &((bcl_dir_conf_t *)conf)->fetch.refresh);
+    return bcl_conf_parse_number(cmd, "BCLKeyRefreshInterval", arg, 1, 7 * 86400, &((bcl_dir_conf_t *)conf)->fetch.refresh);
 }
 
 const char *bcl_set_key_min_refresh(cmd_parms *cmd, void *conf, const char *arg)
 {
-    return number(cmd, "BCLKeyMinRefreshInterval", arg, 1, 86400, &((bcl_dir_conf_t *)conf)->fetch.min_refresh);
+    return bcl_conf_parse_number(cmd, "BCLKeyMinRefreshInterval", arg, 1, 86400, &((bcl_dir_conf_t *)conf)->fetch.min_refresh);
 }
 
 const char *bcl_set_key_refetch(cmd_parms *cmd, void *conf, const char *arg)
 {
-    return number(cmd, "BCLKeyRefetchInterval", arg, 1, 86400, &((bcl_dir_conf_t *)conf)->fetch.refetch);
+    return bcl_conf_parse_number(cmd, "BCLKeyRefetchInterval", arg, 1, 86400, &((bcl_dir_conf_t *)conf)->fetch.refetch);
 }
