@@ -32,16 +32,16 @@ import wrk  # noqa: E402
 
 REPO = os.path.dirname(HERE)
 
-FULL = dict(duration=5, warmup=1, reps=2, connections=16,
+FULL = dict(duration=4, warmup=1, reps=2, connections=16,
             fills="0,10000,100000,1000000", revocations=100000,
             mpms="prefork,event", stores="shm,memcache,redis", net_fills="0,100000",
             receiver_mpm="event", receiver_conns="2,16", receiver_duration=5,
-            receiver_tokens=30000, openssl_seconds=3)
+            receiver_tokens=30000, openssl_seconds=3, mutex="")
 SMOKE = dict(duration=1, warmup=1, reps=1, connections=8,
              fills="0,2000", revocations=200,
              mpms="prefork,event", stores="shm,memcache,redis", net_fills="0,200",
              receiver_mpm="event", receiver_conns="2,16", receiver_duration=1,
-             receiver_tokens=600, openssl_seconds=1)
+             receiver_tokens=1500, openssl_seconds=1, mutex="")
 
 
 def ints(text):
@@ -56,7 +56,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--smoke", action="store_true",
                    help="tiny fills and 1-second runs: checks the scripts work (CI), numbers mean little")
-    p.add_argument("--duration", type=float, help="seconds per guard measurement (full: 5)")
+    p.add_argument("--duration", type=float, help="seconds per guard measurement (full: 4)")
     p.add_argument("--warmup", type=float, help="seconds of warm-up per path and level (full: 1)")
     p.add_argument("--reps", type=int, help="off/on pairs per path and level (full: 2)")
     p.add_argument("--connections", type=int, help="wrk connections for the guard (full: 16)")
@@ -71,6 +71,9 @@ def parse_args(argv):
     p.add_argument("--receiver-duration", type=int, help="seconds per receiver row, at most (full: 5)")
     p.add_argument("--receiver-tokens", type=int, help="distinct tokens per algorithm (full: 30000)")
     p.add_argument("--openssl-seconds", type=int, help="openssl speed -seconds (full: 3)")
+    p.add_argument("--mutex", help="mechanism for the store's lock (`Mutex MECH bcl-store`: file, "
+                                   "pthread, sysvsem, ...); default: the harness's `Mutex file:DIR default`, "
+                                   "like Debian's apache2.conf")
     p.add_argument("--skip", default="", help="phases to leave out: guard, receiver, openssl")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for the reports")
     p.add_argument("--no-docs", action="store_true", help="do not copy the report to docs/BENCHMARKS.md")

@@ -16,6 +16,8 @@
 #   6. sanitizers + valgrind        test/unit/run-sanitizers.sh   (not with --quick)
 #   7. fuzzing, 60 s                test/fuzz/run.sh 60           (not with --quick)
 #   8. integration tests            /usr/bin/python3 -m pytest -q test/integration
+#   9. benchmark smoke run          bash bench/run.sh --smoke, then bench/check_report.py
+#                                   (checks the report has numbers; never a speed)
 set -euo pipefail
 
 usage() {
@@ -34,7 +36,7 @@ done
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
-total_stages=8
+total_stages=9
 stage_no=0
 stage_name=""
 stage_start=0
@@ -129,6 +131,14 @@ fi
 stage "integration tests (pytest test/integration)"
 # Debian's interpreter: the first python3 on PATH may lack pytest.
 /usr/bin/python3 -m pytest -q test/integration
+
+stage "benchmark smoke run (bench/run.sh --smoke)"
+require_script bench/run.sh
+require_script bench/check_report.py
+# run.sh prints the report's path last; the checker asserts that it holds
+# numbers, never how fast anything was
+smoke_report=$(bash bench/run.sh --smoke | tee /dev/stderr | tail -n 1)
+/usr/bin/python3 bench/check_report.py "$smoke_report"
 stage_finish
 
 printf '\n==============================================================\n'

@@ -180,7 +180,7 @@ def run_guard(mpm, store, cfg, backend_port, jwks_text, rev_tokens, log):
     module refuses the store line, {'refused': output}."""
     fills = sorted(set(cfg.fills))
     capacity = max(fills) + 2 * len(rev_tokens) + 10000
-    h, rc, out = servers.new_frontend(mpm, store.line(capacity), backend_port, jwks_text)
+    h, rc, out = servers.new_frontend(mpm, store.line(capacity), backend_port, jwks_text, cfg.mutex)
     result = {"mpm": mpm, "store": store.kind, "store_line": store.line(capacity),
               "capacity": capacity, "levels": []}
     if rc != 0:

@@ -32,9 +32,9 @@ def make_token_files(workdir, count, rsa_key, ec_key, log):
     return files
 
 
-def _one(mpm, backend_port, jwks_text, path, body_file, count, duration, conns, threads=2):
+def _one(mpm, backend_port, jwks_text, path, body_file, count, duration, conns, mutex, threads=2):
     h, rc, out = servers.new_frontend(mpm, "BCLStore shm capacity=%d" % (2 * count + 1000),
-                                      backend_port, jwks_text)
+                                      backend_port, jwks_text, mutex)
     if rc != 0:
         h.cleanup()
         raise RuntimeError("frontend config refused: %s" % out)
@@ -56,7 +56,7 @@ def run_receiver(mpm, cfg, backend_port, jwks_text, token_files, log):
     rows = []
     for conns in cfg.receiver_conns:
         triv = _one(mpm, backend_port, jwks_text, "/reflect", token_files["RS256"],
-                    cfg.receiver_tokens, cfg.receiver_duration, conns)
+                    cfg.receiver_tokens, cfg.receiver_duration, conns, cfg.mutex)
         triv["alg"] = "trivial POST (mod_reflector)"
         rows.append(triv)
         log("  receiver %s c=%d: trivial POST %.0f/s" % (mpm, conns, triv["rps"]))
@@ -65,7 +65,7 @@ def run_receiver(mpm, cfg, backend_port, jwks_text, token_files, log):
         duration = max(1, min(cfg.receiver_duration, int(cap)))
         for alg in ALGS:
             r = _one(mpm, backend_port, jwks_text, "/bcl-%s" % alg.lower(), token_files[alg],
-                     cfg.receiver_tokens, duration, conns)
+                     cfg.receiver_tokens, duration, conns, cfg.mutex)
             r["alg"] = alg
             r["vs_trivial"] = r["ok_rps"] / triv["rps"] if triv["rps"] else 0.0
             r["cpu_us_per_logout"] = (r["httpd_cpu_s"] / r["ok"] * 1e6) if r["ok"] else None

@@ -215,8 +215,8 @@ def _receiver_section(data):
                      "" if "vs_trivial" not in r else "%.0f%%" % (r["vs_trivial"] * 100),
                      _n(r["p50_us"]), _n(r["p99_us"]), _n(r["cpu_us_per_req"], 1),
                      r.get("duration_s", ""), _n(r["err_status"] + r["errors"]),
-                     _n(r["accepted_logged"]) if r["alg"] != "trivial POST (mod_reflector)" else "",
-                     r["replays"]])
+                     _n(r["accepted_logged"]) if "vs_trivial" in r else "",
+                     r["replays"] if "vs_trivial" in r else ""])
     out = [_table(head, rows)]
     sp = data.get("openssl_speed", {})
     if "rsa2048" in sp:
@@ -301,7 +301,7 @@ def _notes(data):
         for w in g.get("store_log_warnings", []):
             notes.append("store warning in the error log (%s): %s" % (g["mpm"], w[-200:]))
     for r in data.get("receiver", []):
-        if r["replays"]:
+        if r["replays"] and "vs_trivial" in r:
             notes.append("receiver %s, %d connections: the tokens ran out (%d replay rounds); "
                          "raise --receiver-tokens" % (r["alg"], r["connections"], r["replays"]))
         if r["err_status"] or r["errors"]:
@@ -310,6 +310,15 @@ def _notes(data):
         if r.get("cpu_note"):
             notes.append("receiver %s, %d connections: %s" % (r["alg"], r["connections"], r["cpu_note"]))
     return notes
+
+
+def _mutex_text(mutex):
+    if mutex:
+        return "`Mutex %s bcl-store` (set for this run)." % mutex
+    return ("The `bcl-store` mutex is httpd's default mechanism as configured by "
+            "`Mutex file:DIR default`, the line Debian's stock apache2.conf has: an fcntl() lock, two "
+            "system calls per store operation. `bash bench/run.sh --mutex pthread` measures the "
+            "alternative (`Mutex pthread bcl-store`).")
 
 
 def _method(data):
@@ -332,6 +341,7 @@ def _method(data):
   are totals over the pairs, p50/p99 are their means. Before any measurement the run proves the
   wiring: a filled cookie is bound (a `BCLUnboundSession deny` location lets it through), and a
   revoked bound session is refused with 401 on both guarded paths.
+- **The store's lock.** {mutex}
 - **Filling the store.** Bindings: pipelined `GET`s, each with a new cookie, to a second virtual
   host whose responses carry the binding header (set by mod_headers from the request's cookie, so
   every binding has its own sid and sub); exactly N requests, every answer checked to be 200.
@@ -353,7 +363,7 @@ def _method(data):
   process from `/proc/PID/smaps_rollup` at each fill level.
 - Reproduce: `bash bench/run.sh` (about 10 minutes; `--help` for the parameters). Options of this
   run: fills {fills}, revocations {revocations}, MPMs {mpms}, stores {stores}.
-""".format(warmup=c["warmup"], reps=c["reps"], duration=c["duration"], conns=c["connections"],
+""".format(mutex=_mutex_text(c.get("mutex")), warmup=c["warmup"], reps=c["reps"], duration=c["duration"], conns=c["connections"],
            revocations=_n(c["revocations"]), cores=data["machine"].get("cores"),
            rconns=" and ".join(str(x) for x in c["receiver_conns"]),
            fills=", ".join(_count(f) for f in c["fills"]), mpms=", ".join(c["mpms"]),

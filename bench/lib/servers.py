@@ -45,7 +45,8 @@ assert len(SMALL_BODY) == 128
 
 BENCH_TUNING = {
     # every worker exists before the first measurement and stays
-    "prefork": ("StartServers 40\nMinSpareServers 40\nMaxSpareServers 80\n"
+    # (MinSpare low, MaxSpare high: httpd neither starts nor stops any)
+    "prefork": ("StartServers 40\nMinSpareServers 1\nMaxSpareServers 80\n"
                 "ServerLimit 80\nMaxRequestWorkers 80\nMaxConnectionsPerChild 0\n"),
     "event": ("StartServers 2\nServerLimit 2\nThreadsPerChild 40\n"
               "MinSpareThreads 1\nMaxSpareThreads 80\nMaxRequestWorkers 80\n"
@@ -106,7 +107,7 @@ def _receiver(path, algs, extra):
         "</Location>"])
 
 
-def frontend_config(store_line, backend_port, fill_port, jwks_path):
+def frontend_config(store_line, backend_port, fill_port, jwks_path, mutex=None):
     # The fill vhost (its own port). The guard's binding filter runs before
     # mod_headers' output filter, so the binding header is set "early"
     # (post_read_request; allowed only at server/vhost level), as an
@@ -125,6 +126,9 @@ def frontend_config(store_line, backend_port, fill_port, jwks_path):
         "</VirtualHost>"])
     parts = [
         store_line,
+        # the harness sets "Mutex file:DIR default", as Debian's apache2.conf
+        # does; another mechanism for the store's lock is a benchmark option
+        ("Mutex %s bcl-store" % mutex) if mutex else "",
         "BCLRevocationLifetime 86400",
         "ProxyPass /proxy-off/ http://127.0.0.1:%d/" % backend_port,
         "ProxyPass /proxy-on/ http://127.0.0.1:%d/" % backend_port,
@@ -140,12 +144,12 @@ def frontend_config(store_line, backend_port, fill_port, jwks_path):
     return "\n".join(parts) + "\n"
 
 
-def new_frontend(mpm, store_line, backend_port, jwks_text):
+def new_frontend(mpm, store_line, backend_port, jwks_text, mutex=None):
     """A configured (not started) frontend; returns (httpd, configtest rc, output)."""
     h = BenchHttpd(mpm, FRONTEND_MODULES)
     h.fill_port = harness.free_port()
     h.write_small("off", "on", "fill", "check")
     jwks = h.write("jwks.json", jwks_text)
-    h.configure(frontend_config(store_line, backend_port, h.fill_port, jwks))
+    h.configure(frontend_config(store_line, backend_port, h.fill_port, jwks, mutex))
     rc, out = h.configtest()
     return h, rc, out
