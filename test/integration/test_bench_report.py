@@ -92,7 +92,7 @@ def test_targets_say_met_or_missed_by_how_much(data):
     text = report.render(data)
     rows = {r[0]: r for r in report.targets(data)}
     cpu = rows["Guard: httpd CPU added per request"]
-    assert cpu[2].startswith("1.8 us"), cpu
+    assert cpu[2].startswith("worst 1.8 us (event, direct, 1M bindings); mean of 6 rows 1.6 us"), cpu
     assert cpu[3] == "**met** (0.2 us under the limit)", cpu
     loss = rows["Guard: requests/s lost (any MPM, path, fill)"]
     assert loss[3].startswith("**met**"), loss
@@ -102,6 +102,9 @@ def test_targets_say_met_or_missed_by_how_much(data):
     cpu_logout = rows["Receiver: httpd CPU per RS256 logout"]
     assert cpu_logout[3] == "**missed** by 20 us", cpu_logout
     assert "| Guard: p99 added at 1M bindings (shm) | <= 20 us | 15 us (event, proxy) |" in text
+    flat = rows["Guard: cost flat as the store grows (mean CPU added, all MPMs and paths)"]
+    assert flat[2] == "0: 1.5 us; 10k: 1.5 us; 1M: 1.8 us", flat
+    assert flat[3].startswith("**flat**: the filled levels differ by 0.3 us"), flat
 
 
 def test_a_refused_store_is_reported_as_not_measured(data, tmp_path):
