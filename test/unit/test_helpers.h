@@ -157,5 +157,6 @@ Suite *keyset_suite(void);
 Suite *token_suite(void);
 Suite *jwe_suite(void);
 Suite *store_suite(void);
+Suite *record_suite(void);
 
 #endif

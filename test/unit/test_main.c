@@ -26,6 +26,7 @@ int main(void)
     srunner_add_suite(sr, token_suite());
     srunner_add_suite(sr, jwe_suite());
     srunner_add_suite(sr, store_suite());
+    srunner_add_suite(sr, record_suite());
 
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
