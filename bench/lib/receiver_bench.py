@@ -3,11 +3,11 @@ tokens, against httpd answering the same POSTs with mod_reflector (a
 trivial POST handler) in the same run.
 
 Each row runs on a freshly started frontend (empty store), so the same set
-of pre-generated tokens serves every row without a single replay: every
-request of a row is a token the store has not seen. The run length of a
-row is capped so that the tokens cannot run out even at the trivial-POST
-rate (the receiver does strictly more work per request); if they still do,
-the token script starts again from its first token and the report says
+of pre-generated tokens serves every row: every request of a row is a token
+the store has not seen. For the receiver rows, a 1-second calibration run
+on the last tenth of the tokens (it doubles as the warm-up) sets the row's
+length so that the other tokens cannot run out at that rate; if they still
+do, the token script starts again from its first token and the report says
 how many rounds were replays.
 """
 import os
@@ -32,7 +32,12 @@ def make_token_files(workdir, count, rsa_key, ec_key, log):
     return files
 
 
-def _one(mpm, backend_port, jwks_text, path, body_file, count, duration, conns, mutex, threads=2):
+def _one(mpm, backend_port, jwks_text, path, body_file, count, duration, conns, mutex,
+         calibrate=False, threads=2):
+    """One row on a fresh frontend. With `calibrate`, a 1-second run on the
+    last tenth of the tokens measures the rate first (and warms the server
+    up); the measured run then uses the other tokens, for as long as they
+    last at that rate (at most `duration` seconds)."""
     h, rc, out = servers.new_frontend(mpm, "BCLStore shm capacity=%d" % (2 * count + 1000),
                                       backend_port, jwks_text, mutex)
     if rc != 0:
@@ -41,12 +46,23 @@ def _one(mpm, backend_port, jwks_text, path, body_file, count, duration, conns, 
     try:
         h.start()
         nthreads = max(1, min(threads, conns))
+        last = count
+        if calibrate:
+            first_cal = count - max(count // 10, nthreads)
+            cal = wrk.run(h.url(path), 1, conns, script="post_bodies",
+                          args=(body_file, first_cal, count, nthreads, path), threads=nthreads,
+                          workdir=h.dir)
+            last = first_cal
+            duration = max(1, min(duration, int(0.8 * last / max(cal["rps"], 1.0))))
+        mark = h.log_mark()
         res = wrk.run(h.url(path), duration, conns, script="post_bodies",
-                      args=(body_file, 0, count, nthreads, path), threads=nthreads,
+                      args=(body_file, 0, last, nthreads, path), threads=nthreads,
                       httpd_pid=h.proc.pid, workdir=h.dir)
-        res["accepted_logged"] = h.log_text().count("BCL0100")
-        res["refused_logged"] = h.log_text().count("BCL0101") + h.log_text().count("BCL0102")
+        text = h.log_since(mark)
+        res["accepted_logged"] = text.count("BCL0100")
+        res["refused_logged"] = text.count("BCL0101") + text.count("BCL0102")
         res["duration_s"] = duration
+        res["tokens"] = last
         return res
     finally:
         h.cleanup()
@@ -60,16 +76,13 @@ def run_receiver(mpm, cfg, backend_port, jwks_text, token_files, log):
         triv["alg"] = "trivial POST (mod_reflector)"
         rows.append(triv)
         log("  receiver %s c=%d: trivial POST %.0f/s" % (mpm, conns, triv["rps"]))
-        # never more requests than tokens, even at the trivial-POST rate
-        cap = 0.8 * cfg.receiver_tokens / max(triv["rps"], 1.0)
-        duration = max(1, min(cfg.receiver_duration, int(cap)))
         for alg in ALGS:
             r = _one(mpm, backend_port, jwks_text, "/bcl-%s" % alg.lower(), token_files[alg],
-                     cfg.receiver_tokens, duration, conns, cfg.mutex)
+                     cfg.receiver_tokens, cfg.receiver_duration, conns, cfg.mutex, calibrate=True)
             r["alg"] = alg
             r["vs_trivial"] = r["ok_rps"] / triv["rps"] if triv["rps"] else 0.0
             r["cpu_us_per_logout"] = (r["httpd_cpu_s"] / r["ok"] * 1e6) if r["ok"] else None
             rows.append(r)
             log("  receiver %s c=%d: %s %.0f/s (%d s, %d replay rounds)"
-                % (mpm, conns, alg, r["ok_rps"], duration, r["replays"]))
+                % (mpm, conns, alg, r["ok_rps"], r["duration_s"], r["replays"]))
     return rows
