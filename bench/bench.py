@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.path.insert(1, os.path.join(os.path.dirname(HERE), "test", "integration"))
 
+import callgrind_bench  # noqa: E402
 import guard_bench  # noqa: E402
 import harness  # noqa: E402
 import keys  # noqa: E402
@@ -36,12 +37,12 @@ FULL = dict(duration=4, warmup=1, reps=2, connections=16,
             fills="0,10000,100000,1000000", revocations=100000,
             mpms="prefork,event", stores="shm,memcache,redis", net_fills="0,100000",
             receiver_mpm="event", receiver_conns="2,16", receiver_duration=5,
-            receiver_tokens=30000, openssl_seconds=3, mutex="")
+            receiver_tokens=30000, openssl_seconds=3, mutex="", callgrind_requests="500,2500")
 SMOKE = dict(duration=1, warmup=1, reps=1, connections=8,
              fills="0,2000", revocations=200,
-             mpms="prefork,event", stores="shm,memcache,redis", net_fills="0,200",
-             receiver_mpm="event", receiver_conns="2,16", receiver_duration=1,
-             receiver_tokens=1500, openssl_seconds=1, mutex="")
+             mpms="event", stores="shm,memcache,redis", net_fills="0,200",
+             receiver_mpm="event", receiver_conns="16", receiver_duration=1,
+             receiver_tokens=1500, openssl_seconds=1, mutex="", callgrind_requests="20,120")
 
 
 def ints(text):
@@ -74,7 +75,9 @@ def parse_args(argv):
     p.add_argument("--mutex", help="mechanism for the store's lock (`Mutex MECH bcl-store`: file, "
                                    "pthread, sysvsem, ...); default: the harness's `Mutex file:DIR default`, "
                                    "like Debian's apache2.conf")
-    p.add_argument("--skip", default="", help="phases to leave out: guard, receiver, openssl")
+    p.add_argument("--callgrind-requests", help="N1,N2: requests per callgrind run; the cost per "
+                                                "request is the difference / (N2-N1) (full: 500,2500)")
+    p.add_argument("--skip", default="", help="phases to leave out: guard, callgrind, receiver, openssl")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for the reports")
     p.add_argument("--no-docs", action="store_true", help="do not copy the report to docs/BENCHMARKS.md")
     a = p.parse_args(argv)
@@ -88,6 +91,9 @@ def parse_args(argv):
     a.stores = words(a.stores)
     a.receiver_conns = ints(a.receiver_conns)
     a.skip = set(words(a.skip))
+    a.callgrind_requests = ints(a.callgrind_requests)
+    if len(a.callgrind_requests) != 2 or a.callgrind_requests[1] <= a.callgrind_requests[0]:
+        p.error("--callgrind-requests takes N1,N2 with N2 > N1")
     for s in a.stores:
         if s not in stores.KINDS:
             p.error("unknown store %r (known: %s)" % (s, ", ".join(stores.KINDS)))
@@ -142,6 +148,14 @@ def main(argv):
                     data["guard"].append(res)
                     if "refused" in res:
                         break
+        if "callgrind" not in cfg.skip:
+            if callgrind_bench.available():
+                log("callgrind: instructions per request, guard off and on")
+                data["callgrind"] = callgrind_bench.run(backend.port, jwks_text, workdir,
+                                                        cfg.callgrind_requests[0],
+                                                        cfg.callgrind_requests[1], log)
+            else:
+                data["callgrind"] = {"missing": "valgrind (with callgrind_annotate) is not installed"}
         if "receiver" not in cfg.skip:
             log("receiver: signing tokens")
             files = receiver_bench.make_token_files(workdir, cfg.receiver_tokens, rsa_key, ec_key, log)

@@ -13,7 +13,7 @@ import sys
 
 SECTIONS = ["## Machine", "## Versions", "## Method", "## Targets",
             "## Guard overhead, `BCLStore shm`", "## How the guard's cost grows with the store",
-            "## Receiver throughput", "## Memory", "## Notes"]
+            "## Instructions per request (callgrind)", "## Receiver throughput", "## Memory", "## Notes"]
 NUMBER = re.compile(r"^[+-]?[\d,]+(\.\d+)?%?$")
 
 
