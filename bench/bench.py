@@ -78,6 +78,9 @@ def parse_args(argv):
     p.add_argument("--callgrind-requests", help="N1,N2: requests per callgrind run; the cost per "
                                                 "request is the difference / (N2-N1) (full: 500,2500)")
     p.add_argument("--skip", default="", help="phases to leave out: guard, callgrind, receiver, openssl")
+    p.add_argument("--render", metavar="JSON",
+                   help="measure nothing: write the Markdown report of an earlier run's JSON again "
+                        "(next to it), and docs/BENCHMARKS.md unless --no-docs or a smoke run")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for the reports")
     p.add_argument("--no-docs", action="store_true", help="do not copy the report to docs/BENCHMARKS.md")
     a = p.parse_args(argv)
@@ -100,8 +103,27 @@ def parse_args(argv):
     return a
 
 
+def write_report(data, json_path, update_docs, log=print):
+    md_path = os.path.splitext(json_path)[0] + ".md"
+    text = report.render(data)
+    with open(md_path, "w") as f:
+        f.write(text)
+    log("report: %s" % os.path.relpath(md_path, REPO))
+    if update_docs and data.get("mode") != "smoke":
+        docs = os.path.join(REPO, "docs", "BENCHMARKS.md")
+        with open(docs, "w") as f:
+            f.write(report.docs_page(text, os.path.relpath(md_path, REPO)))
+        log("copied into docs/BENCHMARKS.md")
+    return md_path
+
+
 def main(argv):
     cfg = parse_args(argv)
+    if cfg.render:
+        with open(cfg.render) as f:
+            data = json.load(f)
+        print(write_report(data, cfg.render, not cfg.no_docs))
+        return 0
     started = time.time()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
@@ -172,18 +194,9 @@ def main(argv):
     data["machine"]["loadavg_at_end"] = machine.loadavg()
     name = stamp + ("-smoke" if cfg.smoke else "")
     json_path = os.path.join(cfg.out, name + ".json")
-    md_path = os.path.join(cfg.out, name + ".md")
     with open(json_path, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
-    text = report.render(data)
-    with open(md_path, "w") as f:
-        f.write(text)
-    log("report: %s" % os.path.relpath(md_path, REPO))
-    if not cfg.smoke and not cfg.no_docs:
-        docs = os.path.join(REPO, "docs", "BENCHMARKS.md")
-        with open(docs, "w") as f:
-            f.write(report.docs_page(text, os.path.relpath(md_path, REPO)))
-        log("copied into docs/BENCHMARKS.md")
+    md_path = write_report(data, json_path, not cfg.smoke and not cfg.no_docs, log)
     print(md_path)
     return 0
 

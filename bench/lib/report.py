@@ -471,6 +471,24 @@ number); a full run copies its report here. Run it on a quiet machine: the
 load generator shares the CPUs with httpd, and anything else running shows
 up in the numbers. The method is described in the report itself, below.
 
+Reading the numbers:
+
+- The guard's targets are per request: at most 2 microseconds of httpd CPU
+  and 2% of requests/s. On a 2-core machine those are smaller than the
+  run-to-run noise of a wrk measurement, so the report gives three views:
+  requests/s and latency (what a user sees), httpd CPU per request from
+  /proc (includes system calls, but moves with machine load), and
+  instructions per request under callgrind (exact and repeatable, user
+  space only).
+- The store's lock is taken once per guarded request. With `Mutex file:`
+  (what Debian's apache2.conf sets for every mutex) that is an fcntl()
+  lock and unlock: two system calls, and a sleep when another worker holds
+  it. `Mutex pthread bcl-store` is a process-shared pthread mutex instead;
+  compare the two with `bash bench/run.sh --mutex pthread`.
+- The receiver's figure of merit is httpd CPU per logout against the
+  trivial POST handler on the same server; the RSA verify itself is a small
+  part of it (see the `openssl speed` ceiling).
+
 The latest full run (copied from `{source}`):
 
 """
