@@ -10,6 +10,10 @@ off/on pairs are measured interleaved (off, on, off, on, ...) for the direct
 file and for the proxied one, so slow drift of a shared machine hits both
 sides alike.
 """
+import hashlib
+import hmac
+import json
+import re
 import secrets
 import time
 
@@ -42,9 +46,7 @@ def revocation_tokens(count):
 
 
 def _logout_token_for_sid(sid):
-    import json
-    import hashlib
-    import hmac
+    """An HS256 logout token for one sid (the wiring check's probe)."""
     now = int(time.time())
     b64 = bulk_tokens._b64u
     h = b64(b'{"alg":"HS256","typ":"logout+jwt"}')
@@ -169,7 +171,6 @@ def measure_level(h, cookie, cfg, store=None, workdir=None):
 
 def shm_bytes_from_log(h):
     """(capacity, bytes) from the BCL0400 'store created' line, if any."""
-    import re
     m = re.search(r"BCL0400: shared-memory store created: capacity (\d+) records, (\d+) bytes",
                   h.log_text())
     return (int(m.group(1)), int(m.group(2))) if m else (None, None)

@@ -11,6 +11,7 @@ do, the token script starts again from its first token and the report says
 how many rounds were replays.
 """
 import os
+import time
 
 import bulk_tokens
 import servers
@@ -22,7 +23,6 @@ ALGS = ("RS256", "ES256", "HS256")
 def make_token_files(workdir, count, rsa_key, ec_key, log):
     files = {}
     for alg in ALGS:
-        import time
         t0 = time.time()
         toks = bulk_tokens.make_tokens(alg, count, servers.ISSUER, servers.CLIENT_ID,
                                        key={"RS256": rsa_key, "ES256": ec_key}.get(alg),
