@@ -128,6 +128,8 @@ def summarize(runs):
         "rps_each": [round(r["rps"], 1) for r in runs],
         "p50_us": _mean([r["p50_us"] for r in runs]),
         "p99_us": _mean([r["p99_us"] for r in runs]),
+        "p99_each": [r["p99_us"] for r in runs],
+        "cpu_each": [round(r.get("cpu_us_per_req", 0.0), 2) for r in runs],
         "cpu_us_per_req": cpu / reqs * 1e6 if reqs else 0.0,
         "requests": reqs,
         "non_2xx": sum(r["err_status"] for r in runs),
