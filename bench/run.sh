@@ -6,16 +6,19 @@
 #   (no option)  the full run, about 10 minutes: guard overhead (prefork and
 #                event, direct and proxied, 0/10k/100k/1M bindings + 100k
 #                revocations), memcache/redis rows when the module has them,
-#                receiver throughput (RS256, ES256, HS256 vs mod_reflector),
-#                memory. Writes bench/results/<timestamp>.md and .json and
-#                copies the report into docs/BENCHMARKS.md.
-#   --smoke      the same steps with tiny fills and 1-second runs (under a
-#                minute): proves the scripts work, for CI. Does not touch docs/.
+#                instructions per request under callgrind, receiver
+#                throughput (RS256, ES256, HS256 vs mod_reflector), memory.
+#                Writes bench/results/<timestamp>.md and .json and copies
+#                the report into docs/BENCHMARKS.md.
+#   --smoke      the same steps with tiny fills, 1-second runs, the event MPM
+#                and 16 receiver connections only (under a minute): proves
+#                the scripts work, for CI. Does not touch docs/.
 #
 # Needs: the module built (this script runs `make` when it is missing or
 # older than its sources), /usr/sbin/apache2, wrk, openssl, Debian's
 # /usr/bin/python3 with python3-cryptography, python3-jwcrypto and
-# python3-requests; memcached and redis-server for those rows. Run it on a
+# python3-requests; valgrind for the callgrind phase; memcached and
+# redis-server for those rows. Run it on a
 # quiet machine; it starts its own httpd instances on free loopback ports.
 set -euo pipefail
 
