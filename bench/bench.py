@@ -37,7 +37,7 @@ FULL = dict(duration=4, warmup=1, reps=2, connections=16,
             fills="0,10000,100000,1000000", revocations=100000,
             mpms="prefork,event", stores="shm,memcache,redis", net_fills="0,100000",
             receiver_mpm="event", receiver_conns="2,16", receiver_duration=5,
-            receiver_tokens=30000, openssl_seconds=3, mutex="", callgrind_requests="500,2500")
+            receiver_tokens=50000, openssl_seconds=3, mutex="", callgrind_requests="500,2500")
 SMOKE = dict(duration=1, warmup=1, reps=1, connections=8,
              fills="0,2000", revocations=200,
              mpms="event", stores="shm,memcache,redis", net_fills="0,200",
@@ -70,7 +70,7 @@ def parse_args(argv):
     p.add_argument("--receiver-mpm", help="MPM for the receiver rows (full: event)")
     p.add_argument("--receiver-conns", help="wrk connections for the receiver rows (full: 2,16)")
     p.add_argument("--receiver-duration", type=int, help="seconds per receiver row, at most (full: 5)")
-    p.add_argument("--receiver-tokens", type=int, help="distinct tokens per algorithm (full: 30000)")
+    p.add_argument("--receiver-tokens", type=int, help="distinct tokens per algorithm (full: 50000)")
     p.add_argument("--openssl-seconds", type=int, help="openssl speed -seconds (full: 3)")
     p.add_argument("--mutex", help="mechanism for the store's lock (`Mutex MECH bcl-store`: file, "
                                    "pthread, sysvsem, ...); default: the harness's `Mutex file:DIR default`, "

@@ -53,7 +53,7 @@ def _one(mpm, backend_port, jwks_text, path, body_file, count, duration, conns, 
                           args=(body_file, first_cal, count, nthreads, path), threads=nthreads,
                           workdir=h.dir)
             last = first_cal
-            duration = max(1, min(duration, int(0.6 * last / max(cal["rps"], 1.0))))
+            duration = max(1, min(duration, round(0.6 * last / max(cal["rps"], 1.0))))
         mark = h.log_mark()
         res = wrk.run(h.url(path), duration, conns, script="post_bodies",
                       args=(body_file, 0, last, nthreads, path), threads=nthreads,
