@@ -351,8 +351,29 @@ def _memory_section(data):
     return "\n".join(out)
 
 
+def _busy_note(machine):
+    """A note when other work shared the machine (1-minute load average at
+    the start or end above half the cores)."""
+    cores = machine.get("cores") or 1
+    loads = []
+    for k in ("loadavg_at_start", "loadavg_at_end"):
+        try:
+            loads.append(float(str(machine.get(k, "")).split()[0]))
+        except (ValueError, IndexError):
+            pass
+    if loads and max(loads) > cores / 2.0:
+        return ("The machine was busy with other work (1-minute load average up to %.1f on %d cores): "
+                "every timing figure here moved with that load, and only the callgrind instruction "
+                "counts are unaffected. Re-run on a quiet machine before quoting numbers."
+                % (max(loads), cores))
+    return None
+
+
 def _notes(data):
     notes = list(data.get("notes", []))
+    busy = _busy_note(data.get("machine", {}))
+    if busy:
+        notes.insert(0, busy)
     if data.get("mode") == "smoke":
         notes.append("This is a smoke run (tiny fills, 1-second measurements): it shows the scripts "
                      "work; its numbers are not benchmark results.")

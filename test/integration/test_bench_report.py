@@ -171,3 +171,11 @@ def test_docs_page_points_to_the_source_report(data):
     assert "bash bench/run.sh" in page
     assert "bench/results/20260101T000000Z.md" in page
     assert "\n## Machine\n" not in page and "\n### Machine\n" in page
+
+
+def test_a_busy_machine_is_said_so(data):
+    text = report.render(data)
+    assert "The machine was busy" not in text
+    data["machine"]["loadavg_at_end"] = "3.5 2.0 1.0"
+    text = report.render(data)
+    assert "The machine was busy with other work (1-minute load average up to 3.5 on 2 cores)" in text
