@@ -471,6 +471,9 @@ def render(data):
     if data["mode"] == "smoke":
         parts.append("> Smoke run: tiny fills and 1-second measurements. It proves the scripts work; "
                      "do not read the numbers as results.\n")
+    busy = _busy_note(m)
+    if busy:
+        parts.append("> " + busy + "\n")
     parts.append("## Machine\n")
     parts.append(_table(["", ""], [
         ["CPU", m["cpu"]], ["cores", m["cores"]], ["kernel", m["kernel"]], ["OS", m["os"]],
