@@ -20,6 +20,8 @@
 #                                   (node-oidc-provider, mod_auth_openidc, the
 #                                   demo's --walk, headless Chromium; runs
 #                                   `npm ci` in test/e2e/op and test/e2e/browser)
+#  10. benchmark smoke run          bash bench/run.sh --smoke, then bench/check_report.py
+#                                   (checks the report has numbers; never a speed)
 set -euo pipefail
 
 usage() {
@@ -38,7 +40,7 @@ done
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
-total_stages=9
+total_stages=10
 stage_no=0
 stage_name=""
 stage_start=0
@@ -136,6 +138,14 @@ stage "integration tests (pytest test/integration)"
 
 stage "end-to-end tests (pytest test/e2e: real OP, mod_auth_openidc, demo, browser)"
 /usr/bin/python3 -m pytest -q test/e2e
+
+stage "benchmark smoke run (bench/run.sh --smoke)"
+require_script bench/run.sh
+require_script bench/check_report.py
+# run.sh prints the report's path last; the checker asserts that it holds
+# numbers, never how fast anything was
+smoke_report=$(bash bench/run.sh --smoke | tee /dev/stderr | tail -n 1)
+/usr/bin/python3 bench/check_report.py "$smoke_report"
 stage_finish
 
 printf '\n==============================================================\n'

@@ -1,6 +1,29 @@
 #include <string.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "bcl_record.h"
+
+/* The guard hashes a cookie on every request. With OpenSSL 3,
+ * EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) looks the digest up in the
+ * provider tables each time: about half of the guard's instructions per
+ * request (bench/, docs/BENCHMARKS.md). A fetched EVP_MD is immutable and
+ * safe to share between threads, so it is fetched once per process, kept
+ * for the life of the process (like OpenSSL's own method cache), and never
+ * written again. If the fetch fails, the implicit lookup is used. */
+static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD *sha256_fetched;
+
+static void fetch_sha256(void)
+{
+    sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    if (CRYPTO_THREAD_run_once(&sha256_once, fetch_sha256) && sha256_fetched != NULL)
+        return sha256_fetched;
+    return EVP_sha256();
+}
 
 static void hash_fields(bcl_hkey_t *out, const char *label, const char *a, size_t a_len,
                         const char *b, size_t b_len)
@@ -10,7 +33,7 @@ static void hash_fields(bcl_hkey_t *out, const char *label, const char *a, size_
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     static const unsigned char sep = 0;
 
-    if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1
+    if (ctx != NULL && EVP_DigestInit_ex(ctx, sha256_md(), NULL) == 1
         && EVP_DigestUpdate(ctx, label, strlen(label) + 1) == 1
         && EVP_DigestUpdate(ctx, a, a_len) == 1
         && EVP_DigestUpdate(ctx, &sep, 1) == 1

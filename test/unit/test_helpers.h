@@ -160,5 +160,6 @@ Suite *store_suite(void);
 Suite *netstore_suite(void);
 Suite *keysource_suite(void);
 Suite *journal_suite(void);
+Suite *record_suite(void);
 
 #endif

@@ -1,0 +1,2 @@
+-- The same GET on every request (wrk's static fast path: no request()
+-- function); the cookie comes from wrk -H on the command line.

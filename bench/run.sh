@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# mod_backchannel_logout benchmarks: one command for all of them.
+#
+# Usage: bash bench/run.sh [--smoke] [bench.py options]     (--help: all options)
+#
+#   (no option)  the full run, about 10 minutes: guard overhead (prefork and
+#                event, direct and proxied, 0/10k/100k/1M bindings + 100k
+#                revocations), memcache/redis rows when the module has them,
+#                instructions per request under callgrind, receiver
+#                throughput (RS256, ES256, HS256 vs mod_reflector), memory.
+#                Writes bench/results/<timestamp>.md and .json and copies
+#                the report into docs/BENCHMARKS.md.
+#   --smoke      the same steps with tiny fills, 1-second runs, the event MPM
+#                and 16 receiver connections only (under a minute): proves
+#                the scripts work, for CI. Does not touch docs/.
+#
+# Needs: the module built (this script runs `make` when it is missing or
+# older than its sources), /usr/sbin/apache2, wrk, openssl, Debian's
+# /usr/bin/python3 with python3-cryptography, python3-jwcrypto and
+# python3-requests; valgrind for the callgrind phase; memcached and
+# redis-server for those rows. Run it on a
+# quiet machine; it starts its own httpd instances on free loopback ports.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+for arg in "$@"; do
+    case "$arg" in
+        -h|--help)
+            sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
+            exec /usr/bin/python3 bench/bench.py --help ;;
+    esac
+done
+
+missing=()
+for tool in /usr/sbin/apache2 wrk openssl /usr/bin/python3; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    printf 'bench/run.sh: missing: %s (bash tools/install-deps.sh installs them)\n' "${missing[*]}" >&2
+    exit 2
+fi
+
+module=.libs/mod_backchannel_logout.so
+if [ ! -f Makefile ]; then
+    printf 'bench/run.sh: not configured; run: autoreconf -fi && ./configure && make -j2\n' >&2
+    exit 2
+fi
+# the module as the project builds it; make does nothing when it is current
+make -j2 >/dev/null
+if [ ! -f "$module" ]; then
+    printf 'bench/run.sh: %s was not built\n' "$module" >&2
+    exit 2
+fi
+
+exec /usr/bin/python3 bench/bench.py "$@"

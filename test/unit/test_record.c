@@ -1,0 +1,94 @@
+/* Record keys: known answers (the keys are stored, so they must never
+ * change with the implementation: a durable or shared store written by one
+ * version is read by the next), and the same answers from many threads at
+ * once (the SHA-256 method is fetched once per process, on first use). */
+#include <string.h>
+#include <check.h>
+#include <apr_pools.h>
+#include <apr_thread_proc.h>
+
+#include "bcl_record.h"
+#include "test_helpers.h"
+
+/* first 16 bytes of SHA-256(label NUL a NUL b), computed with Python's hashlib */
+static const unsigned char KA_COOKIE[BCL_KEY_LEN] = {
+    0x3a, 0x3b, 0xdf, 0x83, 0x95, 0x38, 0x7e, 0x7a, 0xba, 0x8d, 0x05, 0xd5, 0xd7, 0x74, 0xc9, 0x0f };
+static const unsigned char KA_SID[BCL_KEY_LEN] = {
+    0xf4, 0x5e, 0x1c, 0xb3, 0xca, 0x24, 0xd8, 0x02, 0xf3, 0x7f, 0x15, 0x59, 0x7c, 0x38, 0x61, 0xf2 };
+static const unsigned char KA_SUB[BCL_KEY_LEN] = {
+    0x4e, 0x54, 0x4b, 0xa9, 0xaa, 0xf5, 0xbd, 0xd9, 0xfe, 0xfe, 0x9f, 0xf2, 0x2e, 0x78, 0x0e, 0x02 };
+static const unsigned char KA_JTI[BCL_KEY_LEN] = {
+    0xd4, 0xb1, 0x83, 0x65, 0x30, 0xc6, 0x9d, 0x77, 0xa0, 0x0d, 0xf3, 0xfd, 0xf3, 0x0e, 0xd6, 0x8d };
+
+static const char COOKIE_VALUE[] = "live-0123456789abcdef";
+
+START_TEST(test_keys_known_answers)
+{
+    bcl_hkey_t k;
+    bcl_hkey_cookie(&k, "APPSESSION", COOKIE_VALUE, strlen(COOKIE_VALUE));
+    ck_assert_mem_eq(k.b, KA_COOKIE, BCL_KEY_LEN);
+    bcl_hkey_sid(&k, "https://op.example.com", "c1b7");
+    ck_assert_mem_eq(k.b, KA_SID, BCL_KEY_LEN);
+    bcl_hkey_sub(&k, "https://op.example.com", "248289761001");
+    ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
+    bcl_hkey_jti(&k, "https://op.example.com", "28a3bcfd");
+    ck_assert_mem_eq(k.b, KA_JTI, BCL_KEY_LEN);
+}
+END_TEST
+
+START_TEST(test_cookie_key_uses_the_given_length)
+{
+    bcl_hkey_t a, b;
+    /* a value inside a Cookie header is not NUL-terminated */
+    const char header[] = "live-0123456789abcdef; other=1";
+    bcl_hkey_cookie(&a, "APPSESSION", header, strlen(COOKIE_VALUE));
+    ck_assert_mem_eq(a.b, KA_COOKIE, BCL_KEY_LEN);
+    bcl_hkey_cookie(&b, "APPSESSION", header, strlen(header));
+    ck_assert(memcmp(a.b, b.b, BCL_KEY_LEN) != 0);
+}
+END_TEST
+
+#define HASH_THREADS 8
+#define HASHES_PER_THREAD 2000
+
+static void *APR_THREAD_FUNC hash_many(apr_thread_t *t, void *arg)
+{
+    int *wrong = arg;
+    for (int i = 0; i < HASHES_PER_THREAD; i++) {
+        bcl_hkey_t k;
+        bcl_hkey_cookie(&k, "APPSESSION", COOKIE_VALUE, strlen(COOKIE_VALUE));
+        if (memcmp(k.b, KA_COOKIE, BCL_KEY_LEN) != 0)
+            (*wrong)++;
+    }
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+START_TEST(test_keys_agree_across_threads)
+{
+    apr_pool_t *p;
+    apr_thread_t *threads[HASH_THREADS];
+    int wrong[HASH_THREADS] = { 0 };
+
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    for (int i = 0; i < HASH_THREADS; i++)
+        ck_assert_int_eq(apr_thread_create(&threads[i], NULL, hash_many, &wrong[i], p), APR_SUCCESS);
+    for (int i = 0; i < HASH_THREADS; i++) {
+        apr_status_t rv;
+        ck_assert_int_eq(apr_thread_join(&rv, threads[i]), APR_SUCCESS);
+        ck_assert_int_eq(wrong[i], 0);
+    }
+    apr_pool_destroy(p);
+}
+END_TEST
+
+Suite *record_suite(void)
+{
+    Suite *s = suite_create("record");
+    TCase *tc = tcase_create("keys");
+    tcase_add_test(tc, test_keys_known_answers);
+    tcase_add_test(tc, test_cookie_key_uses_the_given_length);
+    tcase_add_test(tc, test_keys_agree_across_threads);
+    suite_add_tcase(s, tc);
+    return s;
+}
