@@ -138,6 +138,16 @@ def summarize(runs):
     }
 
 
+def store_round_trips(h):
+    """The module's count of exchanges with memcache/redis (one request and
+    its answer each: a round trip), from its status handler; None when the
+    store is not a network store."""
+    r = harness.client().get(h.url("/bcl-status"), timeout=10)
+    _expect(r, 200, "the status handler")
+    m = re.search(r"^bcl_store_net_operations_total (\d+)$", r.text, re.M)
+    return int(m.group(1)) if m else None
+
+
 def measure_level(h, cookie, cfg, store=None, workdir=None):
     """Off/on pairs for each path at the current fill."""
     out = {}
@@ -147,16 +157,20 @@ def measure_level(h, cookie, cfg, store=None, workdir=None):
         for p in (off_path, on_path):
             wrk.run(h.url(p), cfg.warmup, cfg.connections, headers=header, workdir=workdir)
         runs = {"off": [], "on": []}
-        store_cmds = []
+        store_cmds, trips = [], []
         for _ in range(cfg.reps):
             for side, p in (("off", off_path), ("on", on_path)):
                 c0 = store.commands() if store is not None and side == "on" else None
+                t0 = store_round_trips(h) if store is not None and side == "on" else None
                 runs[side].append(wrk.run(h.url(p), cfg.duration, cfg.connections, headers=header,
                                           httpd_pid=h.proc.pid, workdir=workdir))
                 if c0 is not None:
                     c1 = store.commands()
                     if c1 is not None:
                         store_cmds.append((c1 - c0 - store.sample_overhead, runs[side][-1]["requests"]))
+                if t0 is not None:
+                    t1 = store_round_trips(h)
+                    trips.append((t1 - t0, runs[side][-1]["requests"]))
         off, on = summarize(runs["off"]), summarize(runs["on"])
         row = {"off": off, "on": on,
                "rps_ratio": on["rps"] / off["rps"] if off["rps"] else 0.0,
@@ -167,6 +181,9 @@ def measure_level(h, cookie, cfg, store=None, workdir=None):
             cmds = sum(c for c, _ in store_cmds)
             reqs = sum(r for _, r in store_cmds)
             row["store_cmds_per_req"] = cmds / reqs if reqs else None
+        if trips:
+            reqs = sum(r for _, r in trips)
+            row["round_trips_per_req"] = sum(t for t, _ in trips) / reqs if reqs else None
         out[kind] = row
     return out
 

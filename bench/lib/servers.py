@@ -145,6 +145,8 @@ def frontend_config(store_line, backend_port, fill_port, jwks_path, mutex=None):
         _receiver("/bcl-es256", "ES256", '    BCLJWKSFile "%s"' % jwks_path),
         _receiver("/bcl-hs256", "HS256", '    BCLClientSecret "%s"' % HMAC_SECRET),
         "<Location /reflect>\n    SetHandler reflector\n</Location>",
+        # the module's own count of store round trips (memcache/redis rows)
+        "<Location /bcl-status>\n    SetHandler backchannel-logout-status\n</Location>",
         fill_vhost,
     ]
     return "\n".join(parts) + "\n"
