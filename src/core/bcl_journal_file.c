@@ -125,7 +125,8 @@ static void report_replay(bcl_journal_t *j, const bcl_journal_scan_t *scan, cons
                 j->path, (unsigned long long)scan->damaged_bytes);
     if (rep->dropped_full > 0)
         bcl_log(log, BCL_LOG_ERROR, TAG_DROPPED, "journal %s: %llu unexpired records did not fit the store's "
-                "capacity and were NOT restored: raise BCLStore shm capacity= (or memory=)", j->path,
+                "capacity and were NOT restored; they stay in the journal, which is not compacted until a "
+                "restart with a larger BCLStore shm capacity= (or memory=) restores them", j->path,
                 (unsigned long long)rep->dropped_full);
     bcl_log(log, BCL_LOG_INFO, TAG_JOURNAL, "journal %s replayed: %llu frames, %llu records restored, %llu expired "
             "dropped, %llu removals, %llu damaged bytes skipped", j->path, (unsigned long long)scan->frames,
@@ -181,6 +182,19 @@ int bcl_journal_start(bcl_journal_t *j, apr_pool_t *tmp, bcl_table_t *t, int64_t
     STAT_SET(j, damaged_bytes, scan.damaged_bytes);
     STAT_SET(j, damaged_regions, (uint64_t)scan.ndamage);
 
+    if (rep.dropped_full > 0) {
+        /* Rewriting the file from the table would erase the records that did
+         * not fit: append to it as it is (bcl_journal_compact refuses too). */
+        fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            *err = apr_psprintf(tmp, "cannot open the journal %s: %s", j->path, strerror(errno));
+            return -1;
+        }
+        j->fd = fd;
+        remember_inode(j);
+        STAT_SET(j, compacted_bytes, __atomic_load_n(&j->stats->bytes, __ATOMIC_RELAXED));
+        return 0;
+    }
     /* A stale ".compact" from a crash during compaction is just rewritten. */
     if (bcl_journal_compact(j, t, now, log) != 0) {
         *err = apr_psprintf(tmp, "cannot write the journal %s (see the BCL0703 line above)", j->path);
@@ -220,6 +234,8 @@ int bcl_journal_compact(bcl_journal_t *j, bcl_table_t *t, int64_t now, const bcl
     const char *step = "create", *target = j->tmp_path;
     int fd, saved;
 
+    if (__atomic_load_n(&j->stats->replay_dropped_full, __ATOMIC_RELAXED) > 0)
+        return 0;   /* the file holds records the table could not take (BCL0704) */
     fd = open(j->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, S_IRUSR | S_IWUSR);
     if (fd < 0)
         goto fail;
@@ -243,15 +259,16 @@ int bcl_journal_compact(bcl_journal_t *j, bcl_table_t *t, int64_t now, const bcl
     target = j->path;
     if (rename(j->tmp_path, j->path) != 0)
         goto fail;
-    step = "fsync the directory";
-    target = j->dir;
-    if (sync_dir(j->dir) != 0)
-        goto fail;
-
     if (j->fd >= 0)
         close(j->fd);
     j->fd = fd;
     remember_inode(j);
+    /* the rename is done: the new file is the journal; a failed directory
+     * fsync is retried by the next sync (j->dir_unsynced) */
+    j->dir_unsynced = sync_dir(j->dir) != 0;
+    if (j->dir_unsynced)
+        bcl_log(log, BCL_LOG_ERROR, TAG_COMPACT, "journal %s compacted but the directory %s could not be "
+                "fsynced: %s; retried at the next sync", j->path, j->dir, strerror(errno));
     STAT_SET(j, compacted_bytes, __atomic_load_n(&j->stats->bytes, __ATOMIC_RELAXED));
     STAT_SET(j, last_compaction, now);
     STAT_SET(j, unsynced, 0);
@@ -297,9 +314,17 @@ static int reopen_if_replaced(bcl_journal_t *j, const bcl_logger_t *log)
         bcl_log(log, BCL_LOG_WARNING, TAG_JOURNAL, "journal %s was missing or empty: started anew (the next "
                 "compaction writes every live record back)", j->path);
         bcl_journal_header(h);
-        if (write_all(fd, h, sizeof(h)) != 0)
+        if (write_all(fd, h, sizeof(h)) != 0 || sync_dir(j->dir) != 0) {
+            /* never append frames to a file without its header */
+            bcl_log(log, BCL_LOG_ERROR, TAG_IO, "cannot start the journal %s anew: %s", j->path, strerror(errno));
+            if (ftruncate(fd, 0) != 0)   /* a partial header must be retried whole */
+                bcl_log(log, BCL_LOG_ERROR, TAG_IO, "cannot truncate the journal %s: %s", j->path, strerror(errno));
+            close(fd);
+            j->fd = -1;
             return -1;
+        }
         STAT_ADD(j, bytes, sizeof(h));
+        STAT_SET(j, compacted_bytes, 0);   /* due: only the table holds the live records now */
     }
     return 0;
 }
@@ -344,6 +369,8 @@ int bcl_journal_sync(bcl_journal_t *j, const bcl_logger_t *log)
         bcl_log(log, BCL_LOG_ERROR, TAG_IO, "cannot fdatasync the journal %s: %s", j->path, strerror(errno));
         return -1;
     }
+    if (j->dir_unsynced && sync_dir(j->dir) == 0)
+        j->dir_unsynced = 0;
     STAT_ADD(j, syncs, 1);
     STAT_SET(j, unsynced, 0);
     return 0;

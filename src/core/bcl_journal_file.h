@@ -48,6 +48,7 @@ typedef struct {
     const char *tmp_path;        /* path + ".compact" */
     const char *dir;
     int fd;                      /* O_APPEND; -1 when closed */
+    int dir_unsynced;            /* a compaction's rename is not fsynced in the directory yet */
     dev_t dev;
     ino_t ino;
     int set_owner;

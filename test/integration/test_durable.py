@@ -378,3 +378,39 @@ def test_full_durable_store_answers_503_and_loses_nothing(backend, op_keys):
         assert promtext.value(fams, "bcl_journal_replayed_records") == 16
     finally:
         h.cleanup()
+
+
+def test_records_that_do_not_fit_a_smaller_capacity_stay_in_the_journal(backend, op_keys):
+    """A restart with a capacity too small for the journal restores what fits,
+    says so (BCL0704), and keeps the rest on disk: a later restart with the
+    capacity raised again brings every revocation back."""
+    journal = os.path.join(state_dir(), "j")
+    h = start_durable(backend, op_keys, "event", journal, capacity=64)
+    try:
+        g = Guard(h, backend, op_keys)
+        sids = [uid("shrink%d" % i) for i in range(10)]
+        cookies = [g.login("/app/", sid=s) for s in sids]
+        for s in sids:
+            g.logout(sid=s)
+        for c in cookies:
+            g.refused("/app/", c)
+    finally:
+        h.cleanup()
+    size_before = os.path.getsize(journal)
+
+    small = start_durable(backend, op_keys, "event", journal, capacity=16)
+    try:
+        small.wait_log("BCL0704", journal, "did not fit", "stay in the journal")
+        assert promtext.value(scrape(small), "bcl_journal_dropped_records") > 0
+    finally:
+        small.cleanup()
+    assert os.path.getsize(journal) >= size_before, "the journal was rewritten without the records that did not fit"
+
+    big = start_durable(backend, op_keys, "event", journal, capacity=64)
+    try:
+        g = Guard(big, backend, op_keys)
+        for c in cookies:
+            g.refused("/app/", c)
+        assert "BCL0704" not in big.log_text()
+    finally:
+        big.cleanup()
