@@ -189,7 +189,8 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
         if ((apr_size_t)src->conf.max_size < f.jwks_len)   /* cannot happen: the fetch caps it */
             f.jwks_len = (apr_size_t)src->conf.max_size;
         *changed = slot->generation == 0 || slot->doc_len != f.jwks_len
-            || memcmp(src->doc, f.jwks, f.jwks_len) != 0 || strcmp(slot->issuer, f.issuer) != 0;
+            || memcmp(src->doc, f.jwks, f.jwks_len) != 0 || strcmp(slot->issuer, f.issuer) != 0
+            || strcmp(slot->jwks_uri, f.jwks_uri) != 0;
         if (*changed) {
             memcpy(src->doc, f.jwks, f.jwks_len);
             slot->doc_len = f.jwks_len;

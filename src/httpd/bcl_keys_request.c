@@ -142,9 +142,18 @@ static int rate_limited_fetch(request_rec *r, bcl_keys_use_t *use, const char *w
     res = bcl_keys_refresh(use->rt, src, r->server, r->pool,
                            kid ? apr_pstrcat(r->pool, "unknown kid ", ap_escape_logitem(r->pool, kid), NULL) : why,
                            kid != NULL, &changed);
-    if (res == BCL_REFRESH_BUSY)
+    if (res == BCL_REFRESH_BUSY) {
+        /* nothing was fetched for this kid: the allowance is not used up */
+        if (bcl_keys_lock(use->rt) == 0) {
+            if (src->slot->last_refetch == now) {
+                src->slot->last_refetch = last;
+                src->slot->refetches--;
+            }
+            bcl_keys_unlock(use->rt);
+        }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BCL_TAG_KEYS_REFETCH ": %s is being fetched by another "
                       "process or thread: not waiting for it", src->url);
+    }
     if (changed)
         reacquire(r, use);
     return changed;
