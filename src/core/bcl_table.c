@@ -163,7 +163,12 @@ static void sweep_if_full(bcl_table_t *t, uint32_t need, int64_t now)
 int bcl_table_has_room(bcl_table_t *t, uint32_t n, int64_t now)
 {
     sweep_if_full(t, n, now);
-    return t->used + n <= t->capacity;
+    if (t->used + n <= t->capacity)
+        return 1;
+    /* a refused reservation is a refused insert, counted like one */
+    t->refused_full++;
+    t->crossed |= 2;
+    return 0;
 }
 
 bcl_table_status_t bcl_table_put(bcl_table_t *t, const bcl_record_t *rec, int64_t now)

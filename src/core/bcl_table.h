@@ -44,7 +44,8 @@ const bcl_record_t *bcl_table_get(bcl_table_t *t, const bcl_hkey_t *key, int64_t
 /* Inserts or replaces the record with rec->key. */
 bcl_table_status_t bcl_table_put(bcl_table_t *t, const bcl_record_t *rec, int64_t now);
 
-/* Room for `n` new records, now? (To store a logout's records all or none.) */
+/* Room for `n` new records, now? (To store a logout's records all or none.)
+ * A 0 counts as a refused insert (refused_full, the 100% crossing). */
 int bcl_table_has_room(bcl_table_t *t, uint32_t n, int64_t now);
 
 /* Removes the record with `key`, if any. Returns 1 if one was removed. */
