@@ -16,6 +16,7 @@ The PHP and CGI apps answer the same actions, chosen by `?do=`:
   bind&sid=..   the binding header for the current session, no Set-Cookie
   logout-local  ends the session and expires its cookie
   rotate        a new value for the current session (no binding header)
+  theme         (CGI) sets an unrelated cookie, theme=dark
 Every answer is JSON and carries `tag` (the `t` parameter), so a test can
 find what the app received: `seen(tag)` reads the app's request log.
 
@@ -339,6 +340,8 @@ if do in ("login", "rotate"):
     out["new_session"] = value
 elif do == "bind":
     headers.append(bind_header())
+elif do == "theme":
+    headers.append("Set-Cookie: theme=dark; Path=/")
 elif do == "logout-local":
     path = session_file(current)
     if path and os.path.exists(path):

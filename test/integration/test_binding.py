@@ -80,6 +80,7 @@ def _config(h, app, php, cgi, jwks):
         "ProxyErrorOverride On", "ErrorDocument 403 /pub/denied.html"])))
     parts.append(cgi.httpd_config("/cgi/", _guard(CGISESSION)))
     parts.append(cgi.httpd_config("/cgis/", _guard(CGISESSION, [STRICT])))
+    parts.append(cgi.httpd_config("/cgipass/", _guard(CGISESSION, ["BCLOnRevoked pass"])))
     # an unguarded page that includes guarded content
     pub = h.path("htdocs", "pub")
     os.makedirs(pub, exist_ok=True)
@@ -549,6 +550,29 @@ class TestCgi:
         srv.logout(sid=sid)
         cgi_refused(srv, loc, n)
         cgi_refused(srv, loc, v)
+
+
+def test_cgi_pass_mode_keeps_the_expiry_when_the_script_sets_another_cookie(srv):
+    """util_script replaces err_headers_out's Set-Cookie lines when a CGI
+    script sets any cookie: the guard's expiry of the revoked one must still
+    go out, beside the script's own cookie."""
+    sid = uid("sid")
+    r, _ = cgi_get(srv, "/cgipass/", "login", sid=sid, sub=uid("yan"))
+    v = new_value(r, CGISESSION)
+    srv.logout(sid=sid)
+    mark = srv.h.log_mark()
+    r, tag = cgi_get(srv, "/cgipass/", "theme", cookie="%s=%s; lang=en" % (CGISESSION, v))
+    assert r.status_code == 200
+    seen = srv.cgi.seen(tag)
+    assert len(seen) == 1 and v not in (seen[0]["cookie"] or "") and "lang=en" in seen[0]["cookie"], seen
+    assert_expiring(r, CGISESSION)
+    assert [c for c in set_cookies(r) if c.startswith("theme=dark")], set_cookies(r)
+    srv.h.wait_log(TAG_REVOKED, since=mark)
+    # the app's own new session in that answer wins over the expiry
+    r, _ = cgi_get(srv, "/cgipass/", "login", cookie="%s=%s" % (CGISESSION, v), sid=uid("sid"))
+    n = new_value(r, CGISESSION)
+    assert n != v
+    cgi_refused(srv, "/cgi/", v)
 
 
 # ---------------------------------------------------------------------------
