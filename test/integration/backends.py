@@ -6,6 +6,7 @@ temp directory and stopped by its PID.
             the PHP app below with PHP's own sessions (PHPSESSID)
   CgiApp    a Python CGI script (for mod_cgi / mod_cgid) with its own
             session files (cookie CGISESSION)
+  ScgiApp   that same script behind an SCGI server (for mod_proxy_scgi)
 
 The PHP and CGI apps answer the same actions, chosen by `?do=`:
   login&sid=..&sub=..[&iss=..][&status=N]
@@ -28,8 +29,11 @@ import os
 import pwd
 import shutil
 import signal
+import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -399,3 +403,68 @@ class CgiApp:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# the CGI script behind SCGI
+# ---------------------------------------------------------------------------
+
+def _read_netstring(rfile):
+    n = b""
+    while True:
+        c = rfile.read(1)
+        if not c:
+            raise ValueError("SCGI: connection closed in the netstring length")
+        if c == b":":
+            break
+        n += c
+    data = rfile.read(int(n))
+    if rfile.read(1) != b",":
+        raise ValueError("SCGI: netstring without its comma")
+    return data
+
+
+class _ScgiHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        fields = _read_netstring(self.rfile).split(b"\0")
+        env = {fields[i].decode("latin-1"): fields[i + 1].decode("latin-1")
+               for i in range(0, len(fields) - 1, 2)}
+        body = self.rfile.read(int(env.get("CONTENT_LENGTH") or 0))
+        run = subprocess.run([sys.executable, self.server.script], input=body, env=env,
+                             stdout=subprocess.PIPE, timeout=20)
+        self.wfile.write(run.stdout)
+
+
+class _ScgiServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class ScgiApp:
+    """CgiApp's script run for each request of an SCGI server on a free
+    loopback port (a thread of the test process): the script's headers come
+    back to httpd through mod_proxy_scgi."""
+
+    def __init__(self, cgi):
+        self.cgi = cgi
+        self.server = _ScgiServer(("127.0.0.1", 0), _ScgiHandler)
+        self.server.script = os.path.join(cgi.dir, "app.cgi")
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    modules = ("proxy", "proxy_scgi")
+
+    def httpd_config(self, location, extra=()):
+        lines = ['<Location "%s">' % location]
+        lines.extend("    " + l for l in extra)
+        lines.append("    ProxyPass scgi://127.0.0.1:%d/" % self.port)
+        lines.append("</Location>")
+        return "\n".join(lines) + "\n"
+
+    def seen(self, tag):
+        return self.cgi.seen(tag)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -9,7 +9,8 @@ One httpd per MPM (prefork, event) with:
                            under Debian's php-fpm, behind mod_proxy_fcgi
   /phperr/ /phperrdoc/     the same with ProxyErrorOverride (httpd's error
                            page; an ErrorDocument outside the guard)
-  /cgi/  /cgis/            a Python CGI script (mod_cgi / mod_cgid)
+  /cgi/  /cgis/ /cgipass/  a Python CGI script (mod_cgi / mod_cgid)
+  /scgi/                   the same script behind mod_proxy_scgi
   /pub/                    an unguarded mod_include page that includes
                            /app/ and /strict/ content (include virtual)
   /rw/check                mod_rewrite: a `-U` look-up into /app/
@@ -60,7 +61,7 @@ def _guard(cookie, extra=()):
     return ["BCLSessionCookie %s" % cookie, "BCLBindFrom response-header %s" % BIND_HEADER] + list(extra)
 
 
-def _config(h, app, php, cgi, jwks):
+def _config(h, app, php, cgi, scgi, jwks):
     parts = ["TypesConfig /etc/mime.types",
              "<Location /bcl>",
              "    SetHandler backchannel-logout",
@@ -81,6 +82,7 @@ def _config(h, app, php, cgi, jwks):
     parts.append(cgi.httpd_config("/cgi/", _guard(CGISESSION)))
     parts.append(cgi.httpd_config("/cgis/", _guard(CGISESSION, [STRICT])))
     parts.append(cgi.httpd_config("/cgipass/", _guard(CGISESSION, ["BCLOnRevoked pass"])))
+    parts.append(scgi.httpd_config("/scgi/", _guard(CGISESSION)))
     # an unguarded page that includes guarded content
     pub = h.path("htdocs", "pub")
     os.makedirs(pub, exist_ok=True)
@@ -110,14 +112,15 @@ class Server:
         self.app = app
         self.op = op_keys
         modules = ["authz_core", "mime", "include", "rewrite", "proxy", "proxy_http"]
-        for m in backends.PhpFpm.modules + backends.CgiApp.modules(mpm):
+        for m in backends.PhpFpm.modules + backends.CgiApp.modules(mpm) + backends.ScgiApp.modules:
             if m not in modules:
                 modules.append(m)
         self.h = harness.Httpd(mpm=mpm, modules=modules, loglevel=LOGLEVEL)
         self.php = backends.PhpFpm(self.h.dir)
         self.cgi = backends.CgiApp(self.h.dir)
+        self.scgi = backends.ScgiApp(self.cgi)
         jwks = keys.write_jwks(self.h.path("jwks.json"), op_keys.jwks())
-        self.h.configure(_config(self.h, app, self.php, self.cgi, jwks))
+        self.h.configure(_config(self.h, app, self.php, self.cgi, self.scgi, jwks))
         rc, out = self.h.configtest()
         assert rc == 0, out
         self.php.start()
@@ -125,6 +128,7 @@ class Server:
             self.h.start()
         except Exception:
             self.php.stop()
+            self.scgi.stop()
             raise
         self.s = harness.client()
         self.s.cookies.set_policy(_NoCookies())
@@ -134,6 +138,7 @@ class Server:
             self.h.stop()
         finally:
             self.php.stop()
+            self.scgi.stop()
 
     # -- requests ----------------------------------------------------------
     def get(self, path, cookie=None, params=None):
@@ -550,6 +555,23 @@ class TestCgi:
         srv.logout(sid=sid)
         cgi_refused(srv, loc, n)
         cgi_refused(srv, loc, v)
+
+
+@pytest.mark.parametrize("status", [200, 403])
+def test_scgi_login_binds_and_the_op_logout_refuses(srv, status):
+    """The same script behind mod_proxy_scgi (its headers land in
+    err_headers_out as a CGI's do)."""
+    sid, sub = uid("sid"), uid("zoe")
+    mark = srv.h.log_mark()
+    r, tag = srv.get("/scgi/app.cgi", params={"do": "login", "sid": sid, "sub": sub, "status": status})
+    assert r.status_code == status, (r.status_code, r.text[:300])
+    assert_no_bind_header(r)
+    v = new_value(r, CGISESSION)
+    srv.h.wait_log(TAG_BOUND, since=mark)
+    assert len(srv.scgi.seen(tag)) == 1
+    cgi_works(srv, "/cgis/", v, sub)
+    srv.logout(sid=sid)
+    refused(srv, "/scgi/", CGISESSION, v, TAG_REVOKED, what="app.cgi?do=whoami", seen=srv.scgi.seen)
 
 
 def test_cgi_pass_mode_keeps_the_expiry_when_the_script_sets_another_cookie(srv):
