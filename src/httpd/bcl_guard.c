@@ -230,7 +230,7 @@ int bcl_guard_fixup(request_rec *r)
  *   which copy the app "expired".
  * - A value bound to one identity is never re-bound to another (BCL0220).
  * - The app's headers are read from headers_out and err_headers_out (CGI,
- *   FastCGI, SCGI and uwsgi backends put theirs in the latter), on normal
+ *   FastCGI and SCGI backends put theirs in the latter), on normal
  *   and on error responses (insert_error_filter), and after an ErrorDocument
  *   redirect out of the guarded location.
  * ------------------------------------------------------------------------ */

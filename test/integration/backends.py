@@ -7,6 +7,7 @@ temp directory and stopped by its PID.
   CgiApp    a Python CGI script (for mod_cgi / mod_cgid) with its own
             session files (cookie CGISESSION)
   ScgiApp   that same script behind an SCGI server (for mod_proxy_scgi)
+            or a uwsgi one (mod_proxy_uwsgi)
 
 The PHP and CGI apps answer the same actions, chosen by `?do=`:
   login&sid=..&sub=..[&iss=..][&status=N]
@@ -435,6 +436,33 @@ class _ScgiHandler(socketserver.StreamRequestHandler):
         self.wfile.write(run.stdout)
 
 
+class _UwsgiHandler(socketserver.StreamRequestHandler):
+    """uwsgi: a 4-byte header (modifier1, little-endian size, modifier2),
+    then (u16 length, key, u16 length, value) pairs; the answer is an HTTP
+    status line and the script's headers."""
+
+    def handle(self):
+        head = self.rfile.read(4)
+        size = head[1] | (head[2] << 8)
+        data = self.rfile.read(size)
+        env, i = {}, 0
+        while i < len(data):
+            n = data[i] | (data[i + 1] << 8)
+            key = data[i + 2:i + 2 + n].decode("latin-1")
+            i += 2 + n
+            n = data[i] | (data[i + 1] << 8)
+            env[key] = data[i + 2:i + 2 + n].decode("latin-1")
+            i += 2 + n
+        body = self.rfile.read(int(env.get("CONTENT_LENGTH") or 0))
+        run = subprocess.run([sys.executable, self.server.script], input=body, env=env,
+                             stdout=subprocess.PIPE, timeout=20)
+        status = "200 OK"
+        for line in run.stdout.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+            if line.lower().startswith(b"status:"):
+                status = line.split(b":", 1)[1].strip().decode("latin-1")
+        self.wfile.write(b"HTTP/1.1 " + status.encode() + b"\r\n" + run.stdout)
+
+
 class _ScgiServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -443,22 +471,24 @@ class _ScgiServer(socketserver.ThreadingTCPServer):
 class ScgiApp:
     """CgiApp's script run for each request of an SCGI server on a free
     loopback port (a thread of the test process): the script's headers come
-    back to httpd through mod_proxy_scgi."""
+    back to httpd through mod_proxy_scgi. With protocol="uwsgi", the same
+    behind mod_proxy_uwsgi."""
 
-    def __init__(self, cgi):
+    def __init__(self, cgi, protocol="scgi"):
         self.cgi = cgi
-        self.server = _ScgiServer(("127.0.0.1", 0), _ScgiHandler)
+        self.protocol = protocol
+        self.modules = ("proxy", "proxy_" + protocol)
+        handler = _ScgiHandler if protocol == "scgi" else _UwsgiHandler
+        self.server = _ScgiServer(("127.0.0.1", 0), handler)
         self.server.script = os.path.join(cgi.dir, "app.cgi")
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    modules = ("proxy", "proxy_scgi")
-
     def httpd_config(self, location, extra=()):
         lines = ['<Location "%s">' % location]
         lines.extend("    " + l for l in extra)
-        lines.append("    ProxyPass scgi://127.0.0.1:%d/" % self.port)
+        lines.append("    ProxyPass %s://127.0.0.1:%d/" % (self.protocol, self.port))
         lines.append("</Location>")
         return "\n".join(lines) + "\n"
 

@@ -10,7 +10,8 @@ One httpd per MPM (prefork, event) with:
   /phperr/ /phperrdoc/     the same with ProxyErrorOverride (httpd's error
                            page; an ErrorDocument outside the guard)
   /cgi/  /cgis/ /cgipass/  a Python CGI script (mod_cgi / mod_cgid)
-  /scgi/                   the same script behind mod_proxy_scgi
+  /scgi/ /uwsgi/           the same script behind mod_proxy_scgi and
+                           mod_proxy_uwsgi
   /pub/                    an unguarded mod_include page that includes
                            /app/ and /strict/ content (include virtual)
   /rw/check                mod_rewrite: a `-U` look-up into /app/
@@ -61,7 +62,7 @@ def _guard(cookie, extra=()):
     return ["BCLSessionCookie %s" % cookie, "BCLBindFrom response-header %s" % BIND_HEADER] + list(extra)
 
 
-def _config(h, app, php, cgi, scgi, jwks):
+def _config(h, app, php, cgi, gateways, jwks):
     parts = ["TypesConfig /etc/mime.types",
              "<Location /bcl>",
              "    SetHandler backchannel-logout",
@@ -82,7 +83,8 @@ def _config(h, app, php, cgi, scgi, jwks):
     parts.append(cgi.httpd_config("/cgi/", _guard(CGISESSION)))
     parts.append(cgi.httpd_config("/cgis/", _guard(CGISESSION, [STRICT])))
     parts.append(cgi.httpd_config("/cgipass/", _guard(CGISESSION, ["BCLOnRevoked pass"])))
-    parts.append(scgi.httpd_config("/scgi/", _guard(CGISESSION)))
+    for gw in gateways:
+        parts.append(gw.httpd_config("/%s/" % gw.protocol, _guard(CGISESSION)))
     # an unguarded page that includes guarded content
     pub = h.path("htdocs", "pub")
     os.makedirs(pub, exist_ok=True)
@@ -112,15 +114,16 @@ class Server:
         self.app = app
         self.op = op_keys
         modules = ["authz_core", "mime", "include", "rewrite", "proxy", "proxy_http"]
-        for m in backends.PhpFpm.modules + backends.CgiApp.modules(mpm) + backends.ScgiApp.modules:
+        for m in backends.PhpFpm.modules + backends.CgiApp.modules(mpm) + ("proxy_scgi", "proxy_uwsgi"):
             if m not in modules:
                 modules.append(m)
         self.h = harness.Httpd(mpm=mpm, modules=modules, loglevel=LOGLEVEL)
         self.php = backends.PhpFpm(self.h.dir)
         self.cgi = backends.CgiApp(self.h.dir)
         self.scgi = backends.ScgiApp(self.cgi)
+        self.uwsgi = backends.ScgiApp(self.cgi, protocol="uwsgi")
         jwks = keys.write_jwks(self.h.path("jwks.json"), op_keys.jwks())
-        self.h.configure(_config(self.h, app, self.php, self.cgi, self.scgi, jwks))
+        self.h.configure(_config(self.h, app, self.php, self.cgi, (self.scgi, self.uwsgi), jwks))
         rc, out = self.h.configtest()
         assert rc == 0, out
         self.php.start()
@@ -129,6 +132,8 @@ class Server:
         except Exception:
             self.php.stop()
             self.scgi.stop()
+            self.uwsgi.stop()
+            self.uwsgi.stop()
             raise
         self.s = harness.client()
         self.s.cookies.set_policy(_NoCookies())
@@ -139,6 +144,7 @@ class Server:
         finally:
             self.php.stop()
             self.scgi.stop()
+            self.uwsgi.stop()
 
     # -- requests ----------------------------------------------------------
     def get(self, path, cookie=None, params=None):
@@ -558,20 +564,23 @@ class TestCgi:
 
 
 @pytest.mark.parametrize("status", [200, 403])
-def test_scgi_login_binds_and_the_op_logout_refuses(srv, status):
+@pytest.mark.parametrize("protocol", ["scgi", "uwsgi"])
+def test_scgi_and_uwsgi_login_binds_and_the_op_logout_refuses(srv, protocol, status):
     """The same script behind mod_proxy_scgi (its headers land in
-    err_headers_out as a CGI's do)."""
+    err_headers_out as a CGI's do) and mod_proxy_uwsgi (which parses them
+    into headers_out itself)."""
+    gw = srv.scgi if protocol == "scgi" else srv.uwsgi
     sid, sub = uid("sid"), uid("zoe")
     mark = srv.h.log_mark()
-    r, tag = srv.get("/scgi/app.cgi", params={"do": "login", "sid": sid, "sub": sub, "status": status})
+    r, tag = srv.get("/%s/app.cgi" % protocol, params={"do": "login", "sid": sid, "sub": sub, "status": status})
     assert r.status_code == status, (r.status_code, r.text[:300])
     assert_no_bind_header(r)
     v = new_value(r, CGISESSION)
     srv.h.wait_log(TAG_BOUND, since=mark)
-    assert len(srv.scgi.seen(tag)) == 1
+    assert len(gw.seen(tag)) == 1
     cgi_works(srv, "/cgis/", v, sub)
     srv.logout(sid=sid)
-    refused(srv, "/scgi/", CGISESSION, v, TAG_REVOKED, what="app.cgi?do=whoami", seen=srv.scgi.seen)
+    refused(srv, "/%s/" % protocol, CGISESSION, v, TAG_REVOKED, what="app.cgi?do=whoami", seen=gw.seen)
 
 
 def test_cgi_pass_mode_keeps_the_expiry_when_the_script_sets_another_cookie(srv):
