@@ -70,7 +70,8 @@ def _config(h, app, php, cgi, gateways, jwks):
              "    BCLClientID %s" % CLIENT_ID,
              '    BCLJWKSFile "%s"' % jwks,
              "</Location>"]
-    for loc, extra in (("/app/", []), ("/strict/", [STRICT])):
+    for loc, extra in (("/app/", []), ("/strict/", [STRICT]), ("/pass/", ["BCLOnRevoked pass"]),
+                       ("/apperr/", ["ProxyErrorOverride On"])):
         parts.append('<Location "%s">' % loc)
         parts.extend("    " + l for l in _guard(APPSESSION, extra))
         parts.append("    ProxyPass http://127.0.0.1:%d/" % app.port)
@@ -93,6 +94,8 @@ def _config(h, app, php, cgi, gateways, jwks):
             'BEFORE[<!--#include virtual="/app/whoami?t=$QUERY_STRING" -->]AFTER\n')
     h.write("htdocs/pub/strict.shtml",
             'BEFORE[<!--#include virtual="/strict/whoami?t=$QUERY_STRING" -->]AFTER\n')
+    h.write("htdocs/pub/pass.shtml",
+            'BEFORE[<!--#include virtual="/pass/whoami?t=$QUERY_STRING" -->]AFTER\n')
     h.write("htdocs/pub/denied.html", "DENIED-PAGE\n")
     h.write("htdocs/pub/yes.html", "LOOKUP-YES\n")
     h.write("htdocs/pub/no.html", "LOOKUP-NO\n")
@@ -641,3 +644,29 @@ class TestSubrequests:
         srv.logout(sid=sid)
         r, _ = srv.get("/rw/check", cookie="%s=%s" % (APPSESSION, v))
         assert "LOOKUP-NO" in r.text, r.text[:200]
+
+    def test_include_virtual_in_pass_mode_reaches_the_app_anonymously(self, srv):
+        sid = uid("sid")
+        v = py_login(srv, "/pass/", sid)
+        srv.logout(sid=sid)
+        mark = srv.h.log_mark()
+        r, tag = srv.get("/pub/pass.shtml", cookie="%s=%s; lang=en" % (APPSESSION, v))
+        assert r.status_code == 200 and "BEFORE[" in r.text and "]AFTER" in r.text, r.text[:300]
+        seen = app_seen(srv, tag)
+        assert len(seen) == 1 and v not in (seen[0]["cookie"] or ""), seen
+        assert seen[0]["cookie"] == "lang=en", seen
+        assert v not in r.text
+        srv.h.wait_log(TAG_REVOKED, "subrequest", "action=pass", since=mark)
+
+
+def test_http_backend_error_page_drops_its_headers_and_binds_nothing(srv):
+    """ProxyErrorOverride with an HTTP backend: httpd's error page keeps only
+    err_headers_out, so the backend's Set-Cookie never reaches the client;
+    nothing is bound, and the binding header does not leak either."""
+    mark = srv.h.log_mark()
+    r, tag = srv.get("/apperr/login", params={"sid": uid("sid"), "status": "403"})
+    assert r.status_code == 403
+    assert len(app_seen(srv, tag)) == 1
+    assert_no_bind_header(r)
+    assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION] == [], set_cookies(r)
+    assert TAG_BOUND not in srv.h.log_since(mark)
