@@ -4,7 +4,8 @@ into a guarded location are checked.
 
 One httpd per MPM (prefork, event) with:
   /app/  /strict/          guard_app.py (Python) behind mod_proxy_http,
-                           default and `BCLUnboundSession deny`
+  /pass/ /apperr/          default, `BCLUnboundSession deny`,
+                           `BCLOnRevoked pass`, `ProxyErrorOverride On`
   /php/  /phps/            a PHP app with PHP's own sessions (PHPSESSID)
                            under Debian's php-fpm, behind mod_proxy_fcgi
   /phperr/ /phperrdoc/     the same with ProxyErrorOverride (httpd's error
@@ -12,8 +13,8 @@ One httpd per MPM (prefork, event) with:
   /cgi/  /cgis/ /cgipass/  a Python CGI script (mod_cgi / mod_cgid)
   /scgi/ /uwsgi/           the same script behind mod_proxy_scgi and
                            mod_proxy_uwsgi
-  /pub/                    an unguarded mod_include page that includes
-                           /app/ and /strict/ content (include virtual)
+  /pub/                    unguarded mod_include pages that include
+                           /app/, /strict/ and /pass/ content (include virtual)
   /rw/check                mod_rewrite: a `-U` look-up into /app/
 and the receiver at /bcl. Asserted: status codes, Set-Cookie, what each app
 received (its own request log), and the error log's tags.
