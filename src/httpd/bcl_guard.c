@@ -124,6 +124,7 @@ int bcl_guard_fixup(request_rec *r)
     const bcl_dir_conf_t *conf = ap_get_module_config(r->per_dir_config, &backchannel_logout_module);
     const char *cookies;
     bcl_session_state_t state = BCL_SESSION_UNBOUND;
+    int any_unbound = 0;    /* one copy the store does not know, beside bound ones */
     bcl_store_status_t st = BCL_STORE_OK;
     const bcl_runtime_t *rt;
     bcl_store_t *store;
@@ -183,6 +184,8 @@ int bcl_guard_fixup(request_rec *r)
                 note->states[i] = s;
                 if (s != BCL_SESSION_UNBOUND)
                     note->ids[i] = id;
+                else
+                    any_unbound = 1;
             }
             if (s == BCL_SESSION_LIVE && !note->live) {
                 note->live = 1;
@@ -209,7 +212,9 @@ int bcl_guard_fixup(request_rec *r)
     }
     if (state == BCL_SESSION_REVOKED)
         return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_TAG_SESSION_REVOKED);
-    if (state == BCL_SESSION_UNBOUND && conf->unbound == BCL_UNBOUND_DENY)
+    /* Under deny, an unknown copy is refused even beside a bound one: the
+     * app may well use the unknown one (PHP takes the first). */
+    if ((state == BCL_SESSION_UNBOUND || any_unbound) && conf->unbound == BCL_UNBOUND_DENY)
         return refuse_session(r, conf, note, "the session is unknown to the store (BCLUnboundSession deny)",
                               BCL_TAG_SESSION_UNBOUND);
     if (r->main == NULL)

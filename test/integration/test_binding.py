@@ -282,6 +282,29 @@ def py_login(srv, loc, sid, cookie=None):
     return new_value(r, APPSESSION)
 
 
+def decoy_value(srv, loc):
+    """A decoy the location lets through: any junk where unbound cookies
+    pass, the thief's own bound session under BCLUnboundSession deny."""
+    if loc == "/strict/":
+        return py_login(srv, loc, uid("thief"))
+    return "decoy" + uuid.uuid4().hex
+
+
+def test_unbound_copy_beside_a_bound_one_is_refused_under_deny(srv):
+    """BCLUnboundSession deny: a cookie the store does not know is refused
+    even when a bound one rides along (the app may use the unknown one)."""
+    v = py_login(srv, "/strict/", uid("sid"))
+    for header in ("%s=unknown%s; %s=%s" % (APPSESSION, uuid.uuid4().hex, APPSESSION, v),
+                   "%s=%s; %s=unknown%s" % (APPSESSION, v, APPSESSION, uuid.uuid4().hex)):
+        mark = srv.h.log_mark()
+        r, tag = srv.get("/strict/whoami", cookie=header)
+        assert r.status_code == 401, (header, r.status_code)
+        assert_expiring(r, APPSESSION)
+        assert app_seen(srv, tag) == []
+        srv.h.wait_log(TAG_UNBOUND, since=mark)
+    works(srv, "/strict/", APPSESSION, v)
+
+
 @pytest.mark.parametrize("loc", ["/app/", "/strict/"])
 class TestStolenCopy:
     """A thief holds a copy of the victim's cookie V. Whatever he sends to
@@ -291,7 +314,7 @@ class TestStolenCopy:
     def test_app_expiring_a_decoy_does_not_unbind_the_stolen_copy(self, srv, loc, order):
         sid = uid("victim")
         v = py_login(srv, loc, sid)
-        decoy = "%s=decoy%s" % (APPSESSION, uuid.uuid4().hex)
+        decoy = "%s=%s" % (APPSESSION, decoy_value(srv, loc))
         stolen = "%s=%s" % (APPSESSION, v)
         header = "; ".join([decoy, stolen] if order == "decoy-first" else [stolen, decoy])
         mark = srv.h.log_mark()
@@ -353,7 +376,7 @@ class TestStolenCopy:
     def test_login_beside_a_stolen_copy_binds_only_the_new_value(self, srv, loc):
         sid, thief = uid("victim"), uid("thief")
         v = py_login(srv, loc, sid)
-        n = py_login(srv, loc, thief, cookie="%s=decoy; %s=%s" % (APPSESSION, APPSESSION, v))
+        n = py_login(srv, loc, thief, cookie="%s=%s; %s=%s" % (APPSESSION, decoy_value(srv, loc), APPSESSION, v))
         srv.logout(sid=sid)
         refused(srv, loc, APPSESSION, v, TAG_REVOKED)
         works(srv, loc, APPSESSION, n)
