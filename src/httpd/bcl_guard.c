@@ -39,6 +39,15 @@ typedef struct {
     const char *expiry_values[MAX_GUARDED_COOKIES];
 } guard_note_t;
 
+/* The per-entry arrays must follow keys[] wherever its size goes. */
+#define BCL_NOTE_LEN(field, type) (sizeof(((guard_note_t *)0)->field) / sizeof(type))
+_Static_assert(BCL_NOTE_LEN(copies, int) == BCL_NOTE_LEN(keys, bcl_hkey_t)
+               && BCL_NOTE_LEN(looked_up, int) == BCL_NOTE_LEN(keys, bcl_hkey_t)
+               && BCL_NOTE_LEN(states, bcl_session_state_t) == BCL_NOTE_LEN(keys, bcl_hkey_t)
+               && BCL_NOTE_LEN(ids, bcl_identity_t) == BCL_NOTE_LEN(keys, bcl_hkey_t)
+               && BCL_NOTE_LEN(names, const char *) == BCL_NOTE_LEN(keys, bcl_hkey_t),
+               "guard_note_t: every per-entry array has one slot per key");
+
 static const bcl_runtime_t *guard_runtime(request_rec *r)
 {
     bcl_server_conf_t *sc = ap_get_module_config(r->server->module_config, &backchannel_logout_module);
@@ -67,7 +76,7 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
         int done = 0;
         for (int k = 0; k < note->n_expiry && !done; k++)
             done = strcmp(note->expiry_names[k], note->names[i]) == 0;
-        if (done)
+        if (done || note->n_expiry == MAX_GUARDED_COOKIES)
             continue;
         const char *v = bcl_cookie_expiring(r->pool, note->names[i], conf->cookie_path, conf->cookie_domain,
                                             is_secure(r));
