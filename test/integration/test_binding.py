@@ -5,7 +5,8 @@ into a guarded location are checked.
 One httpd per MPM (prefork, event) with:
   /app/  /strict/          guard_app.py (Python) behind mod_proxy_http,
   /pass/ /apperr/          default, `BCLUnboundSession deny`,
-                           `BCLOnRevoked pass`, `ProxyErrorOverride On`
+  /strictdoc/              `BCLOnRevoked pass`, `ProxyErrorOverride On`,
+                           deny with an ErrorDocument outside the guard
   /php/  /phps/            a PHP app with PHP's own sessions (PHPSESSID)
                            under Debian's php-fpm, behind mod_proxy_fcgi
   /phperr/ /phperrdoc/     the same with ProxyErrorOverride (httpd's error
@@ -72,7 +73,8 @@ def _config(h, app, php, cgi, gateways, jwks):
              '    BCLJWKSFile "%s"' % jwks,
              "</Location>"]
     for loc, extra in (("/app/", []), ("/strict/", [STRICT]), ("/pass/", ["BCLOnRevoked pass"]),
-                       ("/apperr/", ["ProxyErrorOverride On"])):
+                       ("/apperr/", ["ProxyErrorOverride On"]),
+                       ("/strictdoc/", [STRICT, "ErrorDocument 401 /pub/denied.html"])):
         parts.append('<Location "%s">' % loc)
         parts.extend("    " + l for l in _guard(APPSESSION, extra))
         parts.append("    ProxyPass http://127.0.0.1:%d/" % app.port)
@@ -693,4 +695,17 @@ def test_http_backend_error_page_drops_its_headers_and_binds_nothing(srv):
     assert len(app_seen(srv, tag)) == 1
     assert_no_bind_header(r)
     assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION] == [], set_cookies(r)
+    assert TAG_BOUND not in srv.h.log_since(mark)
+
+
+def test_refusal_with_an_error_document_outside_the_guard(srv):
+    """The guard's own refusal shown by an ErrorDocument outside the guarded
+    location: one expiring Set-Cookie, the document's body, nothing bound."""
+    unknown = "never-bound-" + uuid.uuid4().hex
+    mark = srv.h.log_mark()
+    r, tag = srv.get("/strictdoc/whoami", cookie="%s=%s" % (APPSESSION, unknown))
+    assert r.status_code == 401 and "DENIED-PAGE" in r.text, (r.status_code, r.text[:200])
+    assert_expiring(r, APPSESSION)
+    assert app_seen(srv, tag) == []
+    srv.h.wait_log(TAG_UNBOUND, since=mark)
     assert TAG_BOUND not in srv.h.log_since(mark)
