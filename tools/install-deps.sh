@@ -18,6 +18,8 @@ PACKAGES=(
     # integration tests (Debian's Python: PyPI is not used)
     python3 python3-pytest python3-requests python3-jwcrypto python3-cryptography
     curl
+    # real app backends of the guard's tests: PHP's own sessions under php-fpm
+    php8.2-fpm
     # fleet stores, benchmarks
     memcached redis-server wrk
     # end-to-end tests and the demo: the OP is npm's oidc-provider, the

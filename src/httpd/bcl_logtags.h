@@ -27,6 +27,9 @@
 #define BCL_TAG_BIND_BAD_HEADER  "BCL0203"  /* the app's binding header is malformed: no binding */
 #define BCL_TAG_UNBOUND_DROPPED  "BCL0204"  /* the app expired its cookie: binding dropped */
 #define BCL_TAG_STORE_DOWN       "BCL0205"  /* store unavailable during a guard check */
+#define BCL_TAG_REBIND_REFUSED   "BCL0220"  /* a value bound to one session is not re-bound to another */
+#define BCL_TAG_BIND_AMBIGUOUS   "BCL0221"  /* the request carried several copies: no binding made or dropped */
+#define BCL_TAG_ROTATION_WITHHELD "BCL0222" /* copies bound to different sessions: a rotated value withheld */
 #define BCL_TAG_KEYS_LOADED      "BCL0301"  /* keys loaded from a file */
 #define BCL_TAG_KEY_SKIPPED      "BCL0302"  /* a JWKS key skipped (emitted by the core) */
 

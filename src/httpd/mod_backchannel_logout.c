@@ -86,6 +86,7 @@ static void bcl_register_hooks(apr_pool_t *p)
     bcl_status_register_hooks();
     ap_hook_fixups(bcl_guard_fixup, after_env, NULL, APR_HOOK_LAST);
     ap_hook_insert_filter(bcl_guard_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(bcl_guard_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter(BCL_BIND_FILTER, bcl_guard_bind_filter, NULL, AP_FTYPE_CONTENT_SET);
 }
 
