@@ -76,27 +76,36 @@ class _Proc:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
         self.proc = None
 
-    def _start_printing_port(self, argv, cwd=None):
-        """Starts a child that prints "PORT <n>" once it listens."""
-        self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        out = []
-        deadline = time.time() + 30
+    def _start_printing_port(self, argv, cwd=None, timeout=30):
+        """Starts a child that prints "PORT <n>" once it listens. Its output
+        goes to a log file (a pipe nobody reads would fill up and block it)."""
+        self.dir = harness.make_tmpdir("bcl-%s-" % self.name)
+        self.log = os.path.join(self.dir, "output.log")
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + timeout
         while time.time() < deadline:
-            line = self.proc.stdout.readline().decode(errors="replace")
-            if not line:
+            with open(self.log, "rb") as f:
+                for line in f.read().decode(errors="replace").splitlines():
+                    if line.startswith("PORT "):
+                        self.port = int(line.split()[1])
+                        _wait_port(self.port, self.proc, self.name, log=self.log)
+                        return self
+            if self.proc.poll() is not None:
                 break
-            if line.startswith("PORT "):
-                self.port = int(line.split()[1])
-                _wait_port(self.port, self.proc, self.name)
-                return self
-            out.append(line)
+            time.sleep(0.05)
+        out = _tail(self.log)
+        self.cleanup()
+        raise RuntimeError("%s did not start%s" % (self.name, out))
+
+    def cleanup(self):
         self.stop()
-        raise RuntimeError("%s did not start: %s" % (self.name, "".join(out)[-3000:]))
+        d = getattr(self, "dir", None)
+        if d and not os.environ.get("BCL_KEEP_TMP"):
+            shutil.rmtree(d, ignore_errors=True)
 
     def http_target(self):
         return "http://127.0.0.1:%d/" % self.port

@@ -206,7 +206,7 @@ def apps():
         yield started
     finally:
         for a in started.values():
-            (getattr(a, "cleanup", None) or a.stop)()
+            a.cleanup()
 
 
 def _location(backend, apps):

@@ -12,7 +12,7 @@ import sys
 import threading
 
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 COOKIE = "flask_sid"
 app = Flask(__name__)
@@ -44,8 +44,13 @@ def whoami():
     return jsonify(backend="flask", user=user or "anonymous")
 
 
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
 def main():
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     sys.stdout.write("PORT %d\n" % srv.port)
     sys.stdout.flush()
     srv.serve_forever()
