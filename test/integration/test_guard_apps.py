@@ -87,6 +87,7 @@ VARIANTS = {
     "name_nbsp_lead": lambda n, v: ["other=1;\xa0%s=%s" % (n, v)],
     "name_nbsp_around": lambda n, v: ["other=1;\xa0%s\xa0=%s" % (n, v)],
     "name_u3000_utf8_lead": lambda n, v: [("other=1;\u3000%s=%s" % (n, v)).encode()],
+    "name_nbsp_utf8_lead": lambda n, v: [("other=1;\xa0%s=%s" % (n, v)).encode()],
     # names: encodings and case
     "name_pct_first": lambda n, v: ["%s%s=%s" % (pct(n[0]), n[1:], v)],
     "name_lower": lambda n, v: _if(n.lower() != n, ["%s=%s" % (n.lower(), v)]),
