@@ -16,6 +16,8 @@
 #   6. sanitizers + valgrind        test/unit/run-sanitizers.sh   (not with --quick)
 #   7. fuzzing, 30 s                test/fuzz/run.sh 30           (not with --quick)
 #   8. integration tests            /usr/bin/python3 -m pytest -q test/integration
+#                                   (test_guard_apps.py runs `npm ci` in
+#                                   test/integration/apps/node)
 #   9. end-to-end tests             /usr/bin/python3 -m pytest -q test/e2e
 #                                   (node-oidc-provider, mod_auth_openidc, the
 #                                   demo's --walk, headless Chromium; runs

@@ -25,6 +25,9 @@ PACKAGES=(
     # end-to-end tests and the demo: the OP is npm's oidc-provider, the
     # companion is mod_auth_openidc, the browser is Debian's Chromium
     nodejs libapache2-mod-auth-openidc chromium chromium-driver
+    # the guard against real app stacks (test_guard_apps.py): Flask/Werkzeug
+    # and PHP's own sessions on php-fpm; express comes from npm
+    python3-flask php8.2-fpm
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
