@@ -17,15 +17,20 @@
 #include "mod_backchannel_logout.h"
 
 #define MAX_GUARDED_COOKIES 8
+/* A value stands for several byte strings (bcl_cookie_value_forms): one key
+ * per form. More than this in one request is refused. */
+#define MAX_COOKIE_KEYS 32
 
 /* What the fixup learned, for the response filter. */
 typedef struct {
     int count;
-    const char *names[MAX_GUARDED_COOKIES];
-    bcl_hkey_t keys[MAX_GUARDED_COOKIES];     /* hashes of the request's cookie values */
+    const char *names[MAX_COOKIE_KEYS];       /* the configured name of each key */
+    bcl_hkey_t keys[MAX_COOKIE_KEYS];         /* hashes of every form of the request's cookie values */
     int live;                                 /* a cookie is bound to a live session */
     bcl_identity_t id;                        /* that session's identity */
     int expired_by_us;                        /* we sent expiring Set-Cookies (pass mode) */
+    int nexpire;                              /* names a refusal expires: configured ones and */
+    const char *expire[MAX_GUARDED_COOKIES * 2]; /* the spellings the request carried */
 } guard_note_t;
 
 static const bcl_runtime_t *guard_runtime(request_rec *r)
@@ -52,9 +57,9 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
         apr_table_setn(r->headers_in, "Cookie", rest);
     else
         apr_table_unset(r->headers_in, "Cookie");
-    for (int i = 0; i < note->count; i++)
+    for (int i = 0; i < note->nexpire; i++)
         apr_table_addn(r->err_headers_out, "Set-Cookie",
-                       bcl_cookie_expiring(r->pool, note->names[i], conf->cookie_path, conf->cookie_domain,
+                       bcl_cookie_expiring(r->pool, note->expire[i], conf->cookie_path, conf->cookie_domain,
                                            is_secure(r)));
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     note->expired_by_us = 1;
@@ -62,7 +67,8 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
 
     bcl_metrics_t *m = bcl_metrics_of(r->server);
     if (m != NULL) {
-        int why = strcmp(tag, BCL_TAG_SESSION_UNBOUND) == 0 ? BCL_GUARD_WHY_UNBOUND : BCL_GUARD_WHY_REVOKED;
+        int why = strcmp(tag, BCL_TAG_SESSION_UNBOUND) == 0 ? BCL_GUARD_WHY_UNBOUND
+                  : strcmp(tag, BCL_TAG_COOKIE_SUSPICIOUS) == 0 ? BCL_GUARD_WHY_SUSPICIOUS : BCL_GUARD_WHY_REVOKED;
         int act = action == BCL_ON_REVOKED_PASS ? BCL_GUARD_ACT_PASS
                   : action == BCL_ON_REVOKED_REDIRECT ? BCL_GUARD_ACT_REDIRECT : BCL_GUARD_ACT_DENY;
         BCL_METRIC_ADD(m->sessions_refused[why][act], 1);
@@ -99,6 +105,33 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
     return 1;
 }
 
+/* Adds `name` to the names a refusal expires, once, when a Set-Cookie can
+ * carry it. */
+static void note_expire(request_rec *r, guard_note_t *note, const char *name, apr_size_t len)
+{
+    if (!bcl_cookie_name_is_token(name, len) || note->nexpire == MAX_GUARDED_COOKIES * 2)
+        return;
+    for (int i = 0; i < note->nexpire; i++) {
+        if (strlen(note->expire[i]) == len && memcmp(note->expire[i], name, len) == 0)
+            return;
+    }
+    note->expire[note->nexpire++] = apr_pstrmemdup(r->pool, name, len);
+}
+
+static const char *odd_reasons(apr_pool_t *p, int odd)
+{
+    const char *s = NULL;
+    if (odd & BCL_COOKIE_ODD_NAME)
+        s = "a name spelled otherwise than configured";
+    if (odd & BCL_COOKIE_ODD_VALUE)
+        s = apr_pstrcat(p, s ? s : "", s ? ", " : "", "a value with quotes, escapes, odd %XX or bytes outside cookie-octet", NULL);
+    if (odd & BCL_COOKIE_ODD_SPLIT)
+        s = apr_pstrcat(p, s ? s : "", s ? ", " : "", "a cookie inside another cookie's value", NULL);
+    if (odd & BCL_COOKIE_ODD_MULTI)
+        s = apr_pstrcat(p, s ? s : "", s ? ", " : "", "several copies with different values", NULL);
+    return s ? s : "unknown";
+}
+
 int bcl_guard_fixup(request_rec *r)
 {
     const bcl_dir_conf_t *conf = ap_get_module_config(r->per_dir_config, &backchannel_logout_module);
@@ -120,18 +153,27 @@ int bcl_guard_fixup(request_rec *r)
     note = apr_pcalloc(r->pool, sizeof(*note));
     ap_set_module_config(r->request_config, &backchannel_logout_module, note);
 
-    int seen = 0;
-    for (int i = 0; i < conf->session_cookies->nelts && seen < MAX_GUARDED_COOKIES; i++) {
-        const char *name = APR_ARRAY_IDX(conf->session_cookies, i, const char *);
-        const char *values[MAX_GUARDED_COOKIES];
-        apr_size_t lens[MAX_GUARDED_COOKIES];
-        int n = bcl_cookie_find_all(cookies, name, values, lens, MAX_GUARDED_COOKIES - seen);
-        seen += n;
+    /* every copy, in every spelling some backend reads as a configured
+     * cookie; every form of its value (bcl_cookie_canon.h) */
+    bcl_cookie_copy_t copies[MAX_GUARDED_COOKIES];
+    int seen = bcl_cookie_copies(cookies, conf->session_cookies, copies, MAX_GUARDED_COOKIES);
+    int odd = 0, overflow = 0;
+    for (int i = 0; i < seen && i < MAX_GUARDED_COOKIES; i++) {
+        const char *forms[BCL_COOKIE_MAX_FORMS];
+        apr_size_t lens[BCL_COOKIE_MAX_FORMS];
+        odd |= copies[i].odd;
+        note_expire(r, note, copies[i].name, strlen(copies[i].name));
+        note_expire(r, note, copies[i].raw_name, copies[i].raw_nlen);
+        if (copies[i].vlen == 0)
+            continue;
+        int n = bcl_cookie_value_forms(r->pool, copies[i].value, copies[i].vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
         for (int j = 0; j < n; j++) {
-            if (lens[j] == 0)
-                continue;
-            note->names[note->count] = name;
-            bcl_hkey_cookie(&note->keys[note->count], name, values[j], lens[j]);
+            if (note->count == MAX_COOKIE_KEYS) {
+                overflow = 1;
+                break;
+            }
+            note->names[note->count] = copies[i].name;
+            bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]);
             note->count++;
         }
     }
@@ -139,8 +181,17 @@ int bcl_guard_fixup(request_rec *r)
         return DECLINED;
     /* As many copies of session cookies as we check, or more: refuse rather
      * than let an unchecked copy through. */
-    if (seen >= MAX_GUARDED_COOKIES)
+    if (seen >= MAX_GUARDED_COOKIES || overflow)
         return refuse_session(r, conf, note, "too many session cookies in one request", BCL_TAG_SESSION_REVOKED);
+    if (odd) {
+        const char *what = odd_reasons(r->pool, odd);
+        if (conf->suspicious_cookie != BCL_SUSPICIOUS_ALLOW)
+            return refuse_session(r, conf, note, apr_pstrcat(r->pool, "a session cookie in a form no browser sends "
+                                                             "back (", what, "; BCLSuspiciousCookie deny)", NULL),
+                                  BCL_TAG_COOKIE_SUSPICIOUS);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_COOKIE_ODD_ALLOWED ": a session cookie in an unusual "
+                      "form (%s) is checked in every form (BCLSuspiciousCookie allow)", what);
+    }
     if (note->count == 0)
         return DECLINED;
 
@@ -198,24 +249,32 @@ typedef struct {
     apr_pool_t *p;
     const bcl_dir_conf_t *conf;
     long long now;
-    int count;
-    const char *names[MAX_GUARDED_COOKIES];
-    const char *values[MAX_GUARDED_COOKIES];
-    int expired[MAX_GUARDED_COOKIES];
+    int count;                                /* one entry per form of each value set */
+    const char *names[MAX_COOKIE_KEYS];
+    const char *values[MAX_COOKIE_KEYS];
+    apr_size_t lens[MAX_COOKIE_KEYS];
+    int expired[MAX_COOKIE_KEYS];
 } set_cookies_t;
 
 static int collect_set_cookie(void *baton, const char *key, const char *value)
 {
     set_cookies_t *sc = baton;
     (void)key;
-    for (int i = 0; i < sc->conf->session_cookies->nelts && sc->count < MAX_GUARDED_COOKIES; i++) {
+    for (int i = 0; i < sc->conf->session_cookies->nelts && sc->count < MAX_COOKIE_KEYS; i++) {
         const char *name = APR_ARRAY_IDX(sc->conf->session_cookies, i, const char *), *v;
+        const char *forms[BCL_COOKIE_MAX_FORMS];
+        apr_size_t lens[BCL_COOKIE_MAX_FORMS];
         int expired;
         if (bcl_set_cookie_parse(sc->p, value, name, sc->now, &v, &expired)) {
-            sc->names[sc->count] = name;
-            sc->values[sc->count] = v;
-            sc->expired[sc->count] = expired;
-            sc->count++;
+            /* bound under every form a backend reads it as, like the request's copies */
+            int n = bcl_cookie_value_forms(sc->p, v, strlen(v), forms, lens, BCL_COOKIE_MAX_FORMS);
+            for (int j = 0; j < n && sc->count < MAX_COOKIE_KEYS; j++) {
+                sc->names[sc->count] = name;
+                sc->values[sc->count] = forms[j];
+                sc->lens[sc->count] = lens[j];
+                sc->expired[sc->count] = expired;
+                sc->count++;
+            }
             break;
         }
     }
@@ -278,7 +337,7 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
         if (id == NULL)
             continue;
         bcl_hkey_t key;
-        bcl_hkey_cookie(&key, sc->names[i], sc->values[i], strlen(sc->values[i]));
+        bcl_hkey_cookie(&key, sc->names[i], sc->values[i], sc->lens[i]);
         if (refused && is_request_cookie(note, &key))
             continue;
         /* On rotation the old value keeps its binding until it expires: if

@@ -27,6 +27,8 @@
 #define BCL_TAG_BIND_BAD_HEADER  "BCL0203"  /* the app's binding header is malformed: no binding */
 #define BCL_TAG_UNBOUND_DROPPED  "BCL0204"  /* the app expired its cookie: binding dropped */
 #define BCL_TAG_STORE_DOWN       "BCL0205"  /* store unavailable during a guard check */
+#define BCL_TAG_COOKIE_SUSPICIOUS "BCL0210" /* a session cookie in a form no browser sends back refused (BCLSuspiciousCookie deny) */
+#define BCL_TAG_COOKIE_ODD_ALLOWED "BCL0211" /* such a cookie checked in every form and let on (BCLSuspiciousCookie allow; debug) */
 #define BCL_TAG_KEYS_LOADED      "BCL0301"  /* keys loaded from a file */
 #define BCL_TAG_KEY_SKIPPED      "BCL0302"  /* a JWKS key skipped (emitted by the core) */
 
