@@ -312,6 +312,7 @@ int bcl_cookie_value_forms(apr_pool_t *p, const char *v, apr_size_t vlen, const 
         add_form(&f, t + 1, tn - 2);            /* RFC 6265 quotes: Go, Tomcat, Node, Werkzeug */
         add_unescaped(&f, t + 1, tn - 2);       /* Python http.cookies, Werkzeug, Django */
         add_decoded(&f, t + 1, tn - 2, 0);      /* Node cookie, ASP.NET: unquote, then decode */
+        add_decoded(&f, t + 1, tn - 2, 1);      /* ASP.NET Core 1.x: '+' is a space as well */
     }
     if (tn >= 1 && t[0] == '"') {
         apr_size_t inner = tn >= 2 ? tn - 2 : 0;
