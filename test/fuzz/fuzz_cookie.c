@@ -136,7 +136,9 @@ static void check_name(apr_pool_t *p, const char *t)
         if (!bcl_cookie_name_is_copy(spellings[i], strlen(spellings[i]), g))
             abort();
     }
-    /* and the copy is removed from a header */
+    /* and the copy is removed from a header (that keeps another cookie) */
+    if (bcl_cookie_name_is_copy("keep", 4, g))
+        return;
     apr_array_header_t *arr = apr_array_make(p, 1, sizeof(const char *));
     APR_ARRAY_PUSH(arr, const char *) = g;
     const char *rest = bcl_cookie_remove(p, apr_pstrcat(p, "keep=1; ", spellings[5], "=v", NULL), arr);
