@@ -158,10 +158,13 @@ int bcl_guard_fixup(request_rec *r)
     bcl_cookie_copy_t copies[MAX_GUARDED_COOKIES];
     int seen = bcl_cookie_copies(cookies, conf->session_cookies, copies, MAX_GUARDED_COOKIES);
     int odd = 0, overflow = 0;
+    const char *odd_name = NULL;
     for (int i = 0; i < seen && i < MAX_GUARDED_COOKIES; i++) {
         const char *forms[BCL_COOKIE_MAX_FORMS];
         apr_size_t lens[BCL_COOKIE_MAX_FORMS];
         odd |= copies[i].odd;
+        if (copies[i].odd && odd_name == NULL)
+            odd_name = copies[i].name;
         note_expire(r, note, copies[i].name, strlen(copies[i].name));
         note_expire(r, note, copies[i].raw_name, copies[i].raw_nlen);
         if (copies[i].vlen == 0)
@@ -186,11 +189,11 @@ int bcl_guard_fixup(request_rec *r)
     if (odd) {
         const char *what = odd_reasons(r->pool, odd);
         if (conf->suspicious_cookie != BCL_SUSPICIOUS_ALLOW)
-            return refuse_session(r, conf, note, apr_pstrcat(r->pool, "a session cookie in a form no browser sends "
-                                                             "back (", what, "; BCLSuspiciousCookie deny)", NULL),
+            return refuse_session(r, conf, note, apr_pstrcat(r->pool, "cookie ", odd_name, " in a form no browser "
+                                                             "sends back (", what, "; BCLSuspiciousCookie deny)", NULL),
                                   BCL_TAG_COOKIE_SUSPICIOUS);
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_COOKIE_ODD_ALLOWED ": a session cookie in an unusual "
-                      "form (%s) is checked in every form (BCLSuspiciousCookie allow)", what);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_COOKIE_ODD_ALLOWED ": cookie %s in an unusual form (%s) "
+                      "is checked in every form (BCLSuspiciousCookie allow)", odd_name, what);
     }
     if (note->count == 0)
         return DECLINED;
