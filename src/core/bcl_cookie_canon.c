@@ -339,9 +339,16 @@ typedef struct {
     int max, count;
 } copies_t;
 
-/* Is [name, name + nlen) a copy of one of the names? Returns it or NULL. */
+/* Is [name, name + nlen) a copy of one of the names? Returns it or NULL.
+ * A name carried byte for byte is its own copy, even when it is also
+ * another configured name's spelling ("a_b" and "a.b" both configured). */
 static const char *copy_of(const apr_array_header_t *names, const char *name, apr_size_t nlen)
 {
+    for (int i = 0; i < names->nelts; i++) {
+        const char *g = APR_ARRAY_IDX(names, i, const char *);
+        if (strlen(g) == nlen && memcmp(g, name, nlen) == 0)
+            return g;
+    }
     for (int i = 0; i < names->nelts; i++) {
         const char *g = APR_ARRAY_IDX(names, i, const char *);
         if (bcl_cookie_name_is_copy(name, nlen, g))

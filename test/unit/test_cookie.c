@@ -332,6 +332,21 @@ START_TEST(test_copies_quoted_over_separators)
 }
 END_TEST
 
+START_TEST(test_copies_exact_name_first)
+{
+    bcl_cookie_copy_t c[8];
+    /* both configured: each cookie is a copy of its own name, not odd */
+    ck_assert_int_eq(copies("a_b=1; a.b=2", "a.b", "a_b", c), 2);
+    ck_assert_str_eq(c[0].name, "a_b");
+    ck_assert_str_eq(c[1].name, "a.b");
+    ck_assert_int_eq(c[0].odd | c[1].odd, 0);
+    /* only one configured: the other spelling is an odd copy of it */
+    ck_assert_int_eq(copies("a_b=1; a.b=1", "a.b", NULL, c), 2);
+    ck_assert_int_eq(c[0].odd, BCL_COOKIE_ODD_NAME);
+    ck_assert_int_eq(c[1].odd, 0);
+}
+END_TEST
+
 START_TEST(test_copies_max)
 {
     bcl_cookie_copy_t c[2];
@@ -388,6 +403,7 @@ Suite *cookie_suite(void)
     tcase_add_test(tc, test_copies_odd);
     tcase_add_test(tc, test_copies_python_whitespace_split);
     tcase_add_test(tc, test_copies_quoted_over_separators);
+    tcase_add_test(tc, test_copies_exact_name_first);
     tcase_add_test(tc, test_copies_max);
     tcase_add_test(tc, test_remove_every_spelling);
     tcase_add_test(tc, test_name_is_token);
