@@ -16,7 +16,7 @@ static int is_ows(unsigned char c)
 /* ASCII whitespace as Python's re (\s) and C's isspace() see it. */
 static int is_ascii_ws(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 /* Whitespace that some backend trims around a name or value, as single
@@ -171,6 +171,18 @@ static apr_size_t name_key(const char *s, apr_size_t n, int decode, char *out)
     return fold_case(out, n);
 }
 
+/* A name whose key (name_key) has its own length: no '%', '+', '[' and no
+ * byte >= 0x80 (after trimming). */
+static int keeps_length(const char *s, apr_size_t n)
+{
+    for (apr_size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%' || c == '+' || c == '[' || c >= 0x80)
+            return 0;
+    }
+    return 1;
+}
+
 int bcl_cookie_name_is_copy(const char *name, apr_size_t nlen, const char *guarded)
 {
     char want[NAME_KEY_MAX], got[NAME_KEY_MAX];
@@ -188,6 +200,9 @@ int bcl_cookie_name_is_copy(const char *name, apr_size_t nlen, const char *guard
     /* too long to normalise here: padding may hide the name */
     if (tn >= NAME_KEY_MAX)
         return 1;
+    /* the usual case, another cookie: keys of different lengths */
+    if (tn != glen && keeps_length(t, tn) && keeps_length(guarded, glen))
+        return 0;
     wlen = name_key(guarded, glen, 0, want);
     g = name_key(name, nlen, 0, got);
     if (g == wlen && memcmp(got, want, g) == 0)
@@ -422,8 +437,11 @@ static int scan_segment(const char *seg, const char *seg_end, const char *hend, 
         return found;
     /* Python http.cookies starts a new cookie after whitespace that ends a
      * value: "X=1 APP=2" is two cookies there */
-    const char *next_eq = NULL;
-    for (const char *s = eq + 1; s + 1 < seg_end; s++) {
+    const char *next_eq = NULL, *s = eq + 1;
+    /* most values hold no whitespace: skip them in one pass */
+    while (s < seg_end && !is_ascii_ws((unsigned char)*s))
+        s++;
+    for (; s + 1 < seg_end; s++) {
         if (!is_ascii_ws((unsigned char)*s) || is_ascii_ws((unsigned char)s[1]))
             continue;
         const char *start = s + 1;
