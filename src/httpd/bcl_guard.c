@@ -171,6 +171,8 @@ int bcl_guard_fixup(request_rec *r)
             continue;
         int n = bcl_cookie_value_forms(r->pool, copies[i].value, copies[i].vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
         for (int j = 0; j < n; j++) {
+            if (lens[j] == 0)           /* `""`: no session, like an empty value */
+                continue;
             if (note->count == MAX_COOKIE_KEYS) {
                 overflow = 1;
                 break;
@@ -272,6 +274,8 @@ static int collect_set_cookie(void *baton, const char *key, const char *value)
             /* bound under every form a backend reads it as, like the request's copies */
             int n = bcl_cookie_value_forms(sc->p, v, strlen(v), forms, lens, BCL_COOKIE_MAX_FORMS);
             for (int j = 0; j < n && sc->count < MAX_COOKIE_KEYS; j++) {
+                if (j > 0 && lens[j] == 0)
+                    continue;
                 sc->names[sc->count] = name;
                 sc->values[sc->count] = forms[j];
                 sc->lens[sc->count] = lens[j];
