@@ -17,12 +17,14 @@ import uuid
 import pytest
 
 import harness
+import promtext
 import test_guard as tg
 from test_guard import COOKIE, TAG_REVOKED, uid
 
 TAG_SUSPICIOUS = "BCL0210"
 TAG_ODD_ALLOWED = "BCL0211"
 PHP_NAME = "ci_session"
+STATUS = "/bcl-status"
 
 LOCATIONS = {
     "/app/": ([], COOKIE),
@@ -58,6 +60,7 @@ def guard(request, backend, op_keys):
     body = tg.receiver_location(jwks)
     for path, (extra, cookie) in LOCATIONS.items():
         body += location(path, backend.port, extra, cookie)
+    body += "<Location %s>\n    SetHandler backchannel-logout-status\n</Location>\n" % STATUS
     h.configure(body)
     rc, out = h.configtest()
     assert rc == 0, out
@@ -250,6 +253,26 @@ class TestSuspiciousCookieDirective:
         names = {tg.cookie_attrs(c)[0] for c in tg.set_cookies(r)}
         assert COOKIE.lower() in names, names     # the spelling carried is expired too
         guard.logout(sid=sid)
+
+
+def refused_counter(guard, reason, action):
+    r = harness.client().get(guard.h.url(STATUS), timeout=10)
+    assert r.status_code == 200, r.status_code
+    fams = promtext.parse(r.text)
+    return promtext.value(fams, "bcl_sessions_refused_total", reason=reason, action=action)
+
+
+def test_suspicious_refusals_are_counted(guard):
+    _, v = login(guard)
+    deny0 = refused_counter(guard, "suspicious", "deny")
+    pass0 = refused_counter(guard, "suspicious", "pass")
+    revoked0 = refused_counter(guard, "revoked", "deny")
+    refused(guard, "/app/", "a=1; %s=%s" % (COOKIE.lower(), v), TAG_SUSPICIOUS)
+    r, _ = guard.get("/pass/", cookie="a=1; %s=\"%s" % (COOKIE, v), session=tg.browser())
+    assert r.status_code == 200
+    assert refused_counter(guard, "suspicious", "deny") == deny0 + 1
+    assert refused_counter(guard, "suspicious", "pass") == pass0 + 1
+    assert refused_counter(guard, "revoked", "deny") == revoked0
 
 
 def test_directive_syntax():
