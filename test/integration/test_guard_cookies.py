@@ -53,7 +53,7 @@ def backend():
         b.stop()
 
 
-@pytest.fixture(scope="module", params=["event"])
+@pytest.fixture(scope="module", params=tg.MPMS)
 def guard(request, backend, op_keys):
     h = harness.Httpd(mpm=request.param, modules=tg.MODULES, loglevel=tg.LOGLEVEL)
     jwks = tg.keys.write_jwks(h.path("jwks.json"), op_keys.jwks())
