@@ -291,16 +291,21 @@ static void add_decoded(forms_t *f, const char *s, apr_size_t n, int plus)
     add_form(f, buf, pct_decode(s, n, plus, buf));
 }
 
-/* Python http.cookies._unquote, Werkzeug: inside a strict pair of quotes,
- * \ooo (first digit 0-3) is that byte and \c is c. */
-static void add_unescaped(forms_t *f, const char *s, apr_size_t n)
+/* Backslash escapes inside a strict pair of quotes:
+ *   UNESC_PYTHON  \ooo (first digit 0-3) is that byte, \c is c
+ *                 (Python http.cookies._unquote, Werkzeug, Django)
+ *   UNESC_PAIR    \c is c: an RFC 2616 quoted-pair (RFC 2109/2965 parsers)
+ *   UNESC_DQUOTE  only \" is " (Tomcat's LegacyCookieProcessor) */
+enum { UNESC_PYTHON, UNESC_PAIR, UNESC_DQUOTE };
+
+static void add_unescaped(forms_t *f, const char *s, apr_size_t n, int mode)
 {
     char *out = apr_palloc(f->p, n + 1);
     apr_size_t o = 0;
     for (apr_size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' && i + 1 < n) {
-            if (i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7'
-                && s[i + 3] >= '0' && s[i + 3] <= '7') {
+        if (s[i] == '\\' && i + 1 < n && (mode != UNESC_DQUOTE || s[i + 1] == '"')) {
+            if (mode == UNESC_PYTHON && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0'
+                && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
                 out[o++] = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
                 i += 3;
             } else {
@@ -325,7 +330,9 @@ int bcl_cookie_value_forms(apr_pool_t *p, const char *v, apr_size_t vlen, const 
     add_form(&f, t, tn);                        /* Werkzeug, Django, Node 0.x trim more */
     if (tn >= 2 && t[0] == '"' && t[tn - 1] == '"') {
         add_form(&f, t + 1, tn - 2);            /* RFC 6265 quotes: Go, Tomcat, Node, Werkzeug */
-        add_unescaped(&f, t + 1, tn - 2);       /* Python http.cookies, Werkzeug, Django */
+        add_unescaped(&f, t + 1, tn - 2, UNESC_PYTHON);  /* Python http.cookies, Werkzeug, Django */
+        add_unescaped(&f, t + 1, tn - 2, UNESC_PAIR);    /* RFC 2109/2965 quoted-pair */
+        add_unescaped(&f, t + 1, tn - 2, UNESC_DQUOTE);  /* Tomcat LegacyCookieProcessor */
         add_decoded(&f, t + 1, tn - 2, 0);      /* Node cookie, ASP.NET: unquote, then decode */
         add_decoded(&f, t + 1, tn - 2, 1);      /* ASP.NET Core 1.x: '+' is a space as well */
     }

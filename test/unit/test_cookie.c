@@ -188,6 +188,11 @@ START_TEST(test_value_forms_escapes)
     ck_assert(!HAS("a\\bc", "abc"));      /* unquoted: no backend unescapes */
     ck_assert(HAS("\"\\400\"", "400"));   /* first octal digit 0-3 only */
     ck_assert(meet("\"\\141\\142\\143\"", "abc"));
+    /* RFC 2109/2965 quoted-pair: \123 is "123", not 'S' */
+    ck_assert(HAS("\"\\123abc\"", "123abc"));
+    ck_assert(HAS("\"\\123abc\"", "Sabc"));
+    /* Tomcat's legacy processor: only \" */
+    ck_assert(HAS("\"a\\\"b\\c\"", "a\"b\\c"));
 }
 END_TEST
 
