@@ -73,44 +73,6 @@ int bcl_cookie_find_all(const char *header, const char *name, const char **value
     return f.count;
 }
 
-typedef struct {
-    apr_pool_t *p;
-    const apr_array_header_t *names;
-    char *out;
-    apr_size_t used;
-} remove_ctx_t;
-
-static int keep_others(void *baton, const char *name, apr_size_t nlen, const char *value,
-                       apr_size_t vlen, const char *pair, apr_size_t plen)
-{
-    remove_ctx_t *rc = baton;
-    (void)value; (void)vlen;
-    for (int i = 0; i < rc->names->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(rc->names, i, const char *);
-        if (nlen == strlen(n) && memcmp(name, n, nlen) == 0)
-            return 0;
-    }
-    while (plen > 0 && is_ows(pair[plen - 1]))
-        plen--;
-    if (rc->used > 0) {
-        memcpy(rc->out + rc->used, "; ", 2);
-        rc->used += 2;
-    }
-    memcpy(rc->out + rc->used, pair, plen);
-    rc->used += plen;
-    return 0;
-}
-
-const char *bcl_cookie_remove(apr_pool_t *p, const char *header, const apr_array_header_t *names)
-{
-    remove_ctx_t rc = { p, names, apr_palloc(p, strlen(header) * 2 + 1), 0 };
-    cookie_walk(header, keep_others, &rc);
-    if (rc.used == 0)
-        return NULL;
-    rc.out[rc.used] = '\0';
-    return rc.out;
-}
-
 int bcl_set_cookie_parse(apr_pool_t *p, const char *set_cookie, const char *name, long long now,
                          const char **value, int *expired)
 {
@@ -134,12 +96,10 @@ int bcl_set_cookie_parse(apr_pool_t *p, const char *set_cookie, const char *name
         v++;
     while (v_end > v && is_ows(v_end[-1]))
         v_end--;
-    if (v_end - v >= 2 && *v == '"' && v_end[-1] == '"') {
-        v++;
-        v_end--;
-    }
+    /* the value as the browser stores it and sends it back (quotes and
+     * all): the caller takes its forms (bcl_cookie_value_forms) */
     *value = apr_pstrmemdup(p, v, (apr_size_t)(v_end - v));
-    *expired = v_end == v;
+    *expired = v_end == v || (v_end - v == 2 && v[0] == '"' && v[1] == '"');
 
     /* attributes: Max-Age wins over Expires (RFC 6265, 5.3) */
     int have_max_age = 0;

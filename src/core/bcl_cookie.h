@@ -5,21 +5,21 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include "bcl_cookie_canon.h"
 
 /* Finds every cookie `name` in a Cookie header value ("a=1; b=2"; httpd
  * joins several header lines with ", ", so ',' separates too). Points
- * values[i] into `header` (length lens[i]); returns how many, at most `max`.
- * Every copy counts: a client may send a decoy first. */
+ * values[i] into `header` (length lens[i]; one pair of quotes stripped);
+ * returns how many, at most `max`. Exact names only: the guard uses
+ * bcl_cookie_copies (bcl_cookie_canon.h), which finds every spelling. */
 int bcl_cookie_find_all(const char *header, const char *name, const char **values,
                         apr_size_t *lens, int max);
 
-/* The Cookie header without the cookies named in `names` (of const char*);
- * NULL when nothing is left. */
-const char *bcl_cookie_remove(apr_pool_t *p, const char *header, const apr_array_header_t *names);
-
 /* Parses a Set-Cookie value. Returns 1 when it sets cookie `name`, with
- * `*value` (pool string) and `*expired` (Max-Age <= 0, an Expires date
- * before `now`, or an empty value: the app is ending the session). */
+ * `*value` (pool string: the value as a browser stores it, space and tab
+ * trimmed, quotes kept; bcl_cookie_value_forms gives what backends read)
+ * and `*expired` (Max-Age <= 0, an Expires date before `now`, or an empty
+ * value: the app is ending the session). */
 int bcl_set_cookie_parse(apr_pool_t *p, const char *set_cookie, const char *name, long long now,
                          const char **value, int *expired);
 

@@ -20,6 +20,7 @@ void *bcl_dir_conf_create(apr_pool_t *p, char *dir)
     c->max_token_size = BCL_UNSET;
     c->unbound = BCL_UNSET;
     c->store_unavailable = BCL_UNSET;
+    c->suspicious_cookie = BCL_UNSET;
     bcl_fetch_conf_init(&c->fetch);
     return c;
 }
@@ -73,6 +74,7 @@ void *bcl_dir_conf_merge(apr_pool_t *p, void *base_, void *add_)
     m->revoked_url = add->on_revoked ? add->revoked_url : base->revoked_url;
     MERGE_VAL(unbound);
     MERGE_VAL(store_unavailable);
+    MERGE_VAL(suspicious_cookie);
     MERGE_PTR(cookie_path);
     MERGE_PTR(cookie_domain);
     bcl_fetch_conf_merge(&m->fetch, &base->fetch, &add->fetch);
@@ -390,6 +392,16 @@ static const char *set_store_unavailable(cmd_parms *cmd, void *conf, const char 
     return NULL;
 }
 
+static const char *set_suspicious_cookie(cmd_parms *cmd, void *conf, const char *arg)
+{
+    bcl_dir_conf_t *c = conf;
+    (void)cmd;
+    if (strcasecmp(arg, "deny") == 0) c->suspicious_cookie = BCL_SUSPICIOUS_DENY;
+    else if (strcasecmp(arg, "allow") == 0) c->suspicious_cookie = BCL_SUSPICIOUS_ALLOW;
+    else return "BCLSuspiciousCookie: use 'deny' or 'allow'";
+    return NULL;
+}
+
 static const char *set_cookie_path(cmd_parms *cmd, void *conf, const char *arg)
 {
     (void)cmd;
@@ -544,6 +556,8 @@ const command_rec bcl_directives[] = {
                   "allow | deny: a session cookie the store knows nothing about"),
     AP_INIT_TAKE1("BCLStoreUnavailable", set_store_unavailable, NULL, BCL_CONTEXT,
                   "closed | open: when the store cannot be reached"),
+    AP_INIT_TAKE1("BCLSuspiciousCookie", set_suspicious_cookie, NULL, BCL_CONTEXT,
+                  "deny | allow: a session cookie in a form no browser sends back (escapes, odd name, differing copies)"),
     AP_INIT_TAKE1("BCLCookiePath", set_cookie_path, NULL, BCL_CONTEXT,
                   "Path of the expiring Set-Cookie (default /)"),
     AP_INIT_TAKE1("BCLCookieDomain", set_cookie_domain, NULL, BCL_CONTEXT,

@@ -37,6 +37,7 @@ typedef struct {
     const char *revoked_url;
     int unbound;                      /* BCL_UNSET, BCL_UNBOUND_ALLOW, BCL_UNBOUND_DENY */
     int store_unavailable;            /* BCL_UNSET, BCL_STORE_CLOSED, BCL_STORE_OPEN */
+    int suspicious_cookie;            /* BCL_UNSET, BCL_SUSPICIOUS_DENY, BCL_SUSPICIOUS_ALLOW */
     const char *cookie_path;
     const char *cookie_domain;
 } bcl_dir_conf_t;
@@ -45,6 +46,7 @@ enum { BCL_BIND_NONE = 0, BCL_BIND_RESPONSE_HEADER, BCL_BIND_ENV };
 enum { BCL_ON_REVOKED_UNSET = 0, BCL_ON_REVOKED_PASS, BCL_ON_REVOKED_DENY, BCL_ON_REVOKED_REDIRECT };
 enum { BCL_UNBOUND_ALLOW = 0, BCL_UNBOUND_DENY = 1 };
 enum { BCL_STORE_CLOSED = 0, BCL_STORE_OPEN = 1 };
+enum { BCL_SUSPICIOUS_DENY = 0, BCL_SUSPICIOUS_ALLOW = 1 };
 
 /* Server-wide settings (one store per server, set in the main server). */
 typedef struct bcl_runtime_t bcl_runtime_t;

@@ -17,26 +17,32 @@
 #include "mod_backchannel_logout.h"
 
 #define MAX_GUARDED_COOKIES 8
+/* A value stands for several byte strings (bcl_cookie_value_forms): one key
+ * per form. More than this in one request is refused. */
+#define MAX_COOKIE_KEYS 32
 
 /* What the fixup learned, for the response filter. Entry i is one hash of
  * one copy of cookie names[i] the request carried. */
 typedef struct {
     int count;
-    const char *names[MAX_GUARDED_COOKIES];
-    bcl_hkey_t keys[MAX_GUARDED_COOKIES];     /* hashes of the request's cookie values */
+    const char *names[MAX_COOKIE_KEYS];       /* the configured name of each key */
+    bcl_hkey_t keys[MAX_COOKIE_KEYS];         /* hashes of every form of the request's cookie values */
     int live;                                 /* a cookie is bound to a live session */
     bcl_identity_t id;                        /* that session's identity */
     int expired_by_us;                        /* we sent expiring Set-Cookies (pass mode) */
+    int nexpire;                              /* names a refusal expires: configured ones and */
+    const char *expire[MAX_GUARDED_COOKIES * 2]; /* the spellings the request carried */
     /* The response side's rules need, per entry: */
-    int copies[MAX_GUARDED_COOKIES];          /* copies of names[i] in the request, empty ones
-                                               * included (not entries: one copy may give several) */
-    int looked_up[MAX_GUARDED_COOKIES];       /* states[i] and ids[i] are the store's answer */
-    bcl_session_state_t states[MAX_GUARDED_COOKIES];
-    bcl_identity_t ids[MAX_GUARDED_COOKIES];  /* keys[i]'s binding when states[i] != UNBOUND */
+    int copies[MAX_COOKIE_KEYS];              /* copies of names[i] in the request, in every spelling,
+                                               * empty ones included (not entries: one copy gives
+                                               * one entry per form of its value) */
+    int looked_up[MAX_COOKIE_KEYS];           /* states[i] and ids[i] are the store's answer */
+    bcl_session_state_t states[MAX_COOKIE_KEYS];
+    bcl_identity_t ids[MAX_COOKIE_KEYS];      /* keys[i]'s binding when states[i] != UNBOUND */
     /* the expiring Set-Cookie values the guard added, to tell them from the app's */
     int n_expiry;
-    const char *expiry_names[MAX_GUARDED_COOKIES];
-    const char *expiry_values[MAX_GUARDED_COOKIES];
+    const char *expiry_names[MAX_GUARDED_COOKIES * 2];
+    const char *expiry_values[MAX_GUARDED_COOKIES * 2];
 } guard_note_t;
 
 /* The per-entry arrays must follow keys[] wherever its size goes. */
@@ -72,15 +78,10 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
         apr_table_setn(r->headers_in, "Cookie", rest);
     else
         apr_table_unset(r->headers_in, "Cookie");
-    for (int i = 0; i < note->count; i++) {
-        int done = 0;
-        for (int k = 0; k < note->n_expiry && !done; k++)
-            done = strcmp(note->expiry_names[k], note->names[i]) == 0;
-        if (done || note->n_expiry == MAX_GUARDED_COOKIES)
-            continue;
-        const char *v = bcl_cookie_expiring(r->pool, note->names[i], conf->cookie_path, conf->cookie_domain,
+    for (int i = 0; i < note->nexpire && note->n_expiry < MAX_GUARDED_COOKIES * 2; i++) {
+        const char *v = bcl_cookie_expiring(r->pool, note->expire[i], conf->cookie_path, conf->cookie_domain,
                                             is_secure(r));
-        note->expiry_names[note->n_expiry] = note->names[i];
+        note->expiry_names[note->n_expiry] = note->expire[i];
         note->expiry_values[note->n_expiry++] = v;
         apr_table_addn(r->err_headers_out, "Set-Cookie", v);
     }
@@ -90,7 +91,8 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
 
     bcl_metrics_t *m = bcl_metrics_of(r->server);
     if (m != NULL) {
-        int why = strcmp(tag, BCL_TAG_SESSION_UNBOUND) == 0 ? BCL_GUARD_WHY_UNBOUND : BCL_GUARD_WHY_REVOKED;
+        int why = strcmp(tag, BCL_TAG_SESSION_UNBOUND) == 0 ? BCL_GUARD_WHY_UNBOUND
+                  : strcmp(tag, BCL_TAG_COOKIE_SUSPICIOUS) == 0 ? BCL_GUARD_WHY_SUSPICIOUS : BCL_GUARD_WHY_REVOKED;
         int act = action == BCL_ON_REVOKED_PASS ? BCL_GUARD_ACT_PASS
                   : action == BCL_ON_REVOKED_REDIRECT ? BCL_GUARD_ACT_REDIRECT : BCL_GUARD_ACT_DENY;
         BCL_METRIC_ADD(m->sessions_refused[why][act], 1);
@@ -128,6 +130,43 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
     return 1;
 }
 
+/* Adds `name` to the names a refusal expires, once, when a Set-Cookie can
+ * carry it. */
+static void note_expire(request_rec *r, guard_note_t *note, const char *name, apr_size_t len)
+{
+    if (!bcl_cookie_name_is_token(name, len) || note->nexpire == MAX_GUARDED_COOKIES * 2)
+        return;
+    for (int i = 0; i < note->nexpire; i++) {
+        if (strlen(note->expire[i]) == len && memcmp(note->expire[i], name, len) == 0)
+            return;
+    }
+    note->expire[note->nexpire++] = apr_pstrmemdup(r->pool, name, len);
+}
+
+/* How many copies of configured cookie `name` the request carried, in every
+ * spelling, empty ones included. */
+static int same_name_copies(const bcl_cookie_copy_t *copies, int n, const char *name)
+{
+    int count = 0;
+    for (int i = 0; i < n && i < MAX_GUARDED_COOKIES; i++)
+        count += strcmp(copies[i].name, name) == 0;
+    return count;
+}
+
+static const char *odd_reasons(apr_pool_t *p, int odd)
+{
+    const char *s = NULL;
+    if (odd & BCL_COOKIE_ODD_NAME)
+        s = "a name spelled otherwise than configured";
+    if (odd & BCL_COOKIE_ODD_VALUE)
+        s = apr_pstrcat(p, s ? s : "", s ? ", " : "", "a value with quotes, escapes, odd %XX or bytes outside cookie-octet", NULL);
+    if (odd & BCL_COOKIE_ODD_SPLIT)
+        s = apr_pstrcat(p, s ? s : "", s ? ", " : "", "a cookie inside another cookie's value", NULL);
+    if (odd & BCL_COOKIE_ODD_MULTI)
+        s = apr_pstrcat(p, s ? s : "", s ? ", " : "", "several copies with different values", NULL);
+    return s ? s : "unknown";
+}
+
 int bcl_guard_fixup(request_rec *r)
 {
     const bcl_dir_conf_t *conf = ap_get_module_config(r->per_dir_config, &backchannel_logout_module);
@@ -153,19 +192,33 @@ int bcl_guard_fixup(request_rec *r)
     note = apr_pcalloc(r->pool, sizeof(*note));
     ap_set_module_config(r->request_config, &backchannel_logout_module, note);
 
-    int seen = 0;
-    for (int i = 0; i < conf->session_cookies->nelts && seen < MAX_GUARDED_COOKIES; i++) {
-        const char *name = APR_ARRAY_IDX(conf->session_cookies, i, const char *);
-        const char *values[MAX_GUARDED_COOKIES];
-        apr_size_t lens[MAX_GUARDED_COOKIES];
-        int n = bcl_cookie_find_all(cookies, name, values, lens, MAX_GUARDED_COOKIES - seen);
-        seen += n;
+    /* every copy, in every spelling some backend reads as a configured
+     * cookie; every form of its value (bcl_cookie_canon.h) */
+    bcl_cookie_copy_t copies[MAX_GUARDED_COOKIES];
+    int seen = bcl_cookie_copies(cookies, conf->session_cookies, copies, MAX_GUARDED_COOKIES);
+    int odd = 0, overflow = 0;
+    const char *odd_name = NULL;
+    for (int i = 0; i < seen && i < MAX_GUARDED_COOKIES; i++) {
+        const char *forms[BCL_COOKIE_MAX_FORMS];
+        apr_size_t lens[BCL_COOKIE_MAX_FORMS];
+        odd |= copies[i].odd;
+        if (copies[i].odd && odd_name == NULL)
+            odd_name = copies[i].name;
+        note_expire(r, note, copies[i].name, strlen(copies[i].name));
+        note_expire(r, note, copies[i].raw_name, copies[i].raw_nlen);
+        if (copies[i].vlen == 0)
+            continue;
+        int n = bcl_cookie_value_forms(r->pool, copies[i].value, copies[i].vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
         for (int j = 0; j < n; j++) {
-            if (lens[j] == 0)
+            if (lens[j] == 0)           /* `""`: no session, like an empty value */
                 continue;
-            note->names[note->count] = name;
-            note->copies[note->count] = n;
-            bcl_hkey_cookie(&note->keys[note->count], name, values[j], lens[j]);
+            if (note->count == MAX_COOKIE_KEYS) {
+                overflow = 1;
+                break;
+            }
+            note->names[note->count] = copies[i].name;
+            note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
+            bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]);
             note->count++;
         }
     }
@@ -173,8 +226,17 @@ int bcl_guard_fixup(request_rec *r)
         return DECLINED;
     /* As many copies of session cookies as we check, or more: refuse rather
      * than let an unchecked copy through. */
-    if (seen >= MAX_GUARDED_COOKIES)
+    if (seen >= MAX_GUARDED_COOKIES || overflow)
         return refuse_session(r, conf, note, "too many session cookies in one request", BCL_TAG_SESSION_REVOKED);
+    if (odd) {
+        const char *what = odd_reasons(r->pool, odd);
+        if (conf->suspicious_cookie != BCL_SUSPICIOUS_ALLOW)
+            return refuse_session(r, conf, note, apr_pstrcat(r->pool, "cookie ", odd_name, " in a form no browser "
+                                                             "sends back (", what, "; BCLSuspiciousCookie deny)", NULL),
+                                  BCL_TAG_COOKIE_SUSPICIOUS);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_COOKIE_ODD_ALLOWED ": cookie %s in an unusual form (%s) "
+                      "is checked in every form (BCLSuspiciousCookie allow)", odd_name, what);
+    }
     if (note->count == 0)
         return DECLINED;
 
@@ -307,11 +369,12 @@ typedef struct {
     const bcl_dir_conf_t *conf;
     const guard_note_t *note;
     long long now;
-    int count;
-    const char *names[MAX_SET_COOKIES];
-    const char *values[MAX_SET_COOKIES];
-    const char *raw[MAX_SET_COOKIES];         /* the header value, to withhold it */
-    int expired[MAX_SET_COOKIES];
+    int count;                                /* one entry per form of each value set */
+    const char *names[MAX_COOKIE_KEYS];
+    const char *values[MAX_COOKIE_KEYS];
+    apr_size_t lens[MAX_COOKIE_KEYS];
+    const char *raw[MAX_COOKIE_KEYS];         /* the header value, to withhold it */
+    int expired[MAX_COOKIE_KEYS];
 } set_cookies_t;
 
 static int is_our_expiry(const guard_note_t *note, const char *value)
@@ -329,15 +392,24 @@ static int collect_set_cookie(void *baton, const char *key, const char *value)
     (void)key;
     if (is_our_expiry(sc->note, value))
         return 1;
-    for (int i = 0; i < sc->conf->session_cookies->nelts && sc->count < MAX_SET_COOKIES; i++) {
+    for (int i = 0; i < sc->conf->session_cookies->nelts && sc->count < MAX_COOKIE_KEYS; i++) {
         const char *name = APR_ARRAY_IDX(sc->conf->session_cookies, i, const char *), *v;
+        const char *forms[BCL_COOKIE_MAX_FORMS];
+        apr_size_t lens[BCL_COOKIE_MAX_FORMS];
         int expired;
         if (bcl_set_cookie_parse(sc->p, value, name, sc->now, &v, &expired)) {
-            sc->names[sc->count] = name;
-            sc->values[sc->count] = v;
-            sc->raw[sc->count] = value;
-            sc->expired[sc->count] = expired;
-            sc->count++;
+            /* bound under every form a backend reads it as, like the request's copies */
+            int n = bcl_cookie_value_forms(sc->p, v, strlen(v), forms, lens, BCL_COOKIE_MAX_FORMS);
+            for (int j = 0; j < n && sc->count < MAX_COOKIE_KEYS; j++) {
+                if (j > 0 && lens[j] == 0)
+                    continue;
+                sc->names[sc->count] = name;
+                sc->values[sc->count] = forms[j];
+                sc->lens[sc->count] = lens[j];
+                sc->raw[sc->count] = value;
+                sc->expired[sc->count] = expired;
+                sc->count++;
+            }
             break;
         }
     }
@@ -574,7 +646,7 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
         if (sc->expired[j])
             continue;
         sets_any = 1;
-        bcl_hkey_cookie(&key, sc->names[j], sc->values[j], strlen(sc->values[j]));
+        bcl_hkey_cookie(&key, sc->names[j], sc->values[j], sc->lens[j]);
         if (refused && is_request_cookie(note, &key))
             continue;
         if (want == NULL) {

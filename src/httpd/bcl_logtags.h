@@ -27,6 +27,8 @@
 #define BCL_TAG_BIND_BAD_HEADER  "BCL0203"  /* the app's binding header is malformed: no binding */
 #define BCL_TAG_UNBOUND_DROPPED  "BCL0204"  /* the app expired its cookie: binding dropped */
 #define BCL_TAG_STORE_DOWN       "BCL0205"  /* store unavailable during a guard check */
+#define BCL_TAG_COOKIE_SUSPICIOUS "BCL0210" /* a session cookie in a form no browser sends back refused (BCLSuspiciousCookie deny) */
+#define BCL_TAG_COOKIE_ODD_ALLOWED "BCL0211" /* such a cookie checked in every form and let on (BCLSuspiciousCookie allow; debug) */
 #define BCL_TAG_REBIND_REFUSED   "BCL0220"  /* a value bound to one session is not re-bound to another */
 #define BCL_TAG_BIND_AMBIGUOUS   "BCL0221"  /* the request carried several copies: no binding made or dropped */
 #define BCL_TAG_ROTATION_WITHHELD "BCL0222" /* copies bound to different sessions: a rotated value withheld */

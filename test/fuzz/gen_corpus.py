@@ -13,6 +13,10 @@ They are made once; delete keys/ to make new ones. The script then writes
   corpus/token/*              tokens: valid per algorithm, JWE, broken ones
   corpus/form/*               request bodies, first line = Content-Type
   corpus/jwks/*               key documents
+  corpus/cookie/*             a selector byte (see fuzz_cookie.c), then a Cookie
+                              header, Set-Cookie + binding header, value or name
+
+    /usr/bin/python3 test/fuzz/gen_corpus.py cookie   writes corpus/cookie only
 
 Every token is made at the targets' fixed clock (FUZZ_NOW = 1700000000).
 """
@@ -130,7 +134,32 @@ def write_dir(name, items):
             f.write(data if isinstance(data, bytes) else data.encode())
 
 
+def cookie_seeds():
+    header, setcookie, value, name = b"\x00", b"\x01", b"\x02", b"\x03"
+    seeds = {
+        "header": header + b'a=1; APP=x; APP="y", oidc=z',
+        "set-cookie": setcookie + b'APP=abc; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT\n'
+                      b'iss="https://op", sid="s\\"1", sub=alice',
+        "header-spellings": header + b'app=1; \xc2\xa0APP\x85=2; %41PP=3; APP[x]=4; A.PP=5; Oidc=6',
+        "header-python-split": header + b'X=1 APP=2\tOIDC=3; Y="a; APP=4"; APP="b;c"',
+        "header-quoted-escapes": header + b'APP="\\141\\"b\\\\"; oidc="%61bc',
+        "header-joined": header + b'APP=s%3Aabc.sig, APP=s:abc.sig; oidc= "q" ',
+        "value-express": value + b's%3Aabc.sig',
+        "value-quoted-octal": value + b'"a\\073b\\"c"',
+        "value-node0": value + b'"abcX',
+        "value-plus": value + b'a+b%2B%zz%',
+        "value-ws": value + b'\xe2\x80\x80abc def\xa0',
+        "name-dotted": name + b'ci.session',
+        "name-plain": name + b'JSESSIONID',
+        "name-symbols": name + b"a!#$&'*+-.^_`|~z",
+    }
+    write_dir("cookie", seeds)
+
+
 def main():
+    if sys.argv[1:] == ["cookie"]:
+        cookie_seeds()
+        return 0
     sig, dec = load_or_make_keys()
     write_header(sig, dec)
     rsa, ec, ed = sig["fuzz-rsa"], sig["fuzz-ec"], sig["fuzz-ed"]
@@ -216,6 +245,7 @@ def main():
     keys["bad-rsa"] = '{"keys":[{"kty":"RSA","kid":"x","n":"!!","e":"AQAB"}]}'
     keys["bad-okp"] = '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}'
     write_dir("jwks", keys)
+    cookie_seeds()
     return 0
 
 

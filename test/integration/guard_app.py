@@ -9,7 +9,9 @@ Endpoints (the query string is ignored unless said otherwise):
                                    and the binding header
                                    BCL-Session: iss="..", sid="..", sub=".."
                                    (only the parameters given; iss defaults to
-                                   the `iss` of the test OP)
+                                   the `iss` of the test OP); &name=N sets
+                                   cookie N instead, &value=V sets value V
+                                   as written (test_guard_cookies.py)
   GET /login-nohdr                 200; a new APPSESSION cookie, no binding header
   GET /bind?iss=..&sid=..&sub=..   200; the binding header, no Set-Cookie
   GET /badheader?kind=K            200; a new APPSESSION cookie with a malformed
@@ -102,9 +104,10 @@ class Handler(BaseHTTPRequestHandler):
         body = {"path": self.path, "cookie": cookie}
         cookies, headers = [], []
         if path in ("/login", "/login-nohdr", "/badheader", "/rotate"):
-            value = secrets.token_urlsafe(24)
+            value = q.get("value") if path == "/login" and "value" in q else secrets.token_urlsafe(24)
+            name = q.get("name", COOKIE) if path == "/login" else COOKIE
             body["new_session"] = value
-            cookies.append("%s=%s; Path=/; HttpOnly" % (COOKIE, value))
+            cookies.append("%s=%s; Path=/; HttpOnly" % (name, value))
         if path in ("/login", "/bind"):
             parts = ["iss=" + quote(q.get("iss", DEFAULT_ISS))]
             for name in ("sid", "sub"):

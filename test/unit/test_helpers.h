@@ -161,5 +161,6 @@ Suite *netstore_suite(void);
 Suite *keysource_suite(void);
 Suite *journal_suite(void);
 Suite *record_suite(void);
+Suite *cookie_suite(void);
 
 #endif
