@@ -197,6 +197,7 @@ int bcl_guard_fixup(request_rec *r)
     bcl_cookie_copy_t copies[MAX_GUARDED_COOKIES];
     int seen = bcl_cookie_copies(cookies, conf->session_cookies, copies, MAX_GUARDED_COOKIES);
     int odd = 0, overflow = 0;
+    int entry_copy[MAX_COOKIE_KEYS];      /* which copy each entry (form) is of */
     const char *odd_name = NULL;
     for (int i = 0; i < seen && i < MAX_GUARDED_COOKIES; i++) {
         const char *forms[BCL_COOKIE_MAX_FORMS];
@@ -218,6 +219,7 @@ int bcl_guard_fixup(request_rec *r)
             }
             note->names[note->count] = copies[i].name;
             note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
+            entry_copy[note->count] = i;
             bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]);
             note->count++;
         }
@@ -255,8 +257,6 @@ int bcl_guard_fixup(request_rec *r)
                 note->states[i] = s;
                 if (s != BCL_SESSION_UNBOUND)
                     note->ids[i] = id;
-                else
-                    any_unbound = 1;
             }
             if (s == BCL_SESSION_LIVE && !note->live) {
                 note->live = 1;
@@ -283,6 +283,18 @@ int bcl_guard_fixup(request_rec *r)
     }
     if (state == BCL_SESSION_REVOKED)
         return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_TAG_SESSION_REVOKED);
+    /* A copy is unknown when none of its value's forms is bound (one form
+     * bound is enough: the app set it that way). */
+    for (int c = 0; c < seen && c < MAX_GUARDED_COOKIES && !any_unbound && conf->bind_mode != BCL_BIND_ENV; c++) {
+        int entries = 0, bound = 0;
+        for (int i = 0; i < note->count; i++) {
+            if (entry_copy[i] != c)
+                continue;
+            entries++;
+            bound |= note->looked_up[i] && note->states[i] != BCL_SESSION_UNBOUND;
+        }
+        any_unbound = entries > 0 && !bound;
+    }
     /* Under deny, an unknown copy is refused even beside a bound one: the
      * app may well use the unknown one (PHP takes the first). */
     if ((state == BCL_SESSION_UNBOUND || any_unbound) && conf->unbound == BCL_UNBOUND_DENY)
