@@ -221,7 +221,7 @@ class PhpFpm(_Proc):
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def proxied_location(prefix, cookie, target, bind="response-header BCL-Session", fcgi=False):
+def proxied_location(prefix, cookie, target, bind="response-header BCL-Session", fcgi=False, extra=()):
     """A guarded <Location prefix> in front of a backend: mod_proxy_http
     (`target` http://host:port/) or mod_proxy_fcgi (`target`
     fcgi://host:port/path/script.php, every path under prefix runs it)."""
@@ -229,7 +229,7 @@ def proxied_location(prefix, cookie, target, bind="response-header BCL-Session",
     if fcgi:
         lines.append('ProxyPassMatch "^%s" "%s"' % (prefix, target))
     lines += ['<Location "%s">' % prefix, "    BCLSessionCookie %s" % cookie,
-              "    BCLBindFrom %s" % bind]
+              "    BCLBindFrom %s" % bind] + ["    %s" % e for e in extra]
     if not fcgi:
         lines.append("    ProxyPass %s" % target)
     lines.append("</Location>")

@@ -17,6 +17,12 @@ the OP logs the session out (a logout token POSTed to /bcl), and then a
 second client sends the victim's cookie in that spelling: the backend must
 never resolve it to the logged-out user.
 
+Every case runs under both MPMs and both BCLSuspiciousCookie policies: with
+`deny` (the default) an odd spelling may be refused at the edge already
+before logout (then BCL0210 must say so); with `allow` it reaches the app,
+and the guard must still refuse it after logout by mapping it to the
+binding.
+
 test_measured_backend_behaviour measures which spellings each backend
 really decodes to the session (the table in docs/guard.md).
 
@@ -124,6 +130,12 @@ EXPECTED_LIVE = {
 }
 
 MPMS = ("event", "prefork")
+# the guard's policy for odd spellings: "deny" (BCLSuspiciousCookie's
+# default: a spelling no browser sends back is refused at the edge, before
+# and after logout) and "allow" (the guard checks every form the backends
+# decode; the spellings reach the app, so the positive controls prove each
+# one is live, and the logout must still catch every one)
+POLICIES = ("deny", "allow")
 
 
 def spelling(variant, backend, value):
@@ -132,7 +144,7 @@ def spelling(variant, backend, value):
 
 def _cases():
     out = []
-    for mpm in MPMS:
+    for mpm, policy in [(m, p) for p in POLICIES for m in MPMS]:
         for backend in BACKENDS:
             for variant in VARIANTS:
                 # the spelling's applicability depends only on the name and on
@@ -140,7 +152,8 @@ def _cases():
                 probe = "s%3Aprobe" if backend == "node" else "probe"
                 if spelling(variant, backend, probe) is None:
                     continue
-                out.append(pytest.param(mpm, backend, variant, id="%s-%s-%s" % (mpm, backend, variant)))
+                out.append(pytest.param("%s-%s" % (mpm, policy), backend, variant,
+                                        id="%s-%s-%s-%s" % (mpm, policy, backend, variant)))
     return out
 
 
@@ -210,18 +223,20 @@ def apps():
             a.cleanup()
 
 
-def _location(backend, apps):
+def _location(backend, apps, policy):
     prefix, cookie, proc = BACKENDS[backend]
     app = apps[proc]
+    extra = ("BCLSuspiciousCookie %s" % policy,)
     if proc == "php":
-        return appstack.proxied_location(prefix, cookie, app.fcgi_target(), fcgi=True)
-    return appstack.proxied_location(prefix, cookie, app.http_target())
+        return appstack.proxied_location(prefix, cookie, app.fcgi_target(), fcgi=True, extra=extra)
+    return appstack.proxied_location(prefix, cookie, app.http_target(), extra=extra)
 
 
 class Stack:
-    def __init__(self, h, op_keys):
+    def __init__(self, h, op_keys, policy):
         self.h = h
         self.op = op_keys
+        self.policy = policy
 
     def get(self, backend, what, cookie_lines=()):
         return raw_get(self.h.port, BACKENDS[backend][0] + what, cookie_lines)
@@ -252,7 +267,8 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(request, apps, op_keys):
-    h = harness.Httpd(mpm=request.param, modules=MODULES, loglevel="warn backchannel_logout:debug")
+    mpm, policy = request.param.split("-")
+    h = harness.Httpd(mpm=mpm, modules=MODULES, loglevel="warn backchannel_logout:debug")
     jwks = keys.write_jwks(h.path("jwks.json"), op_keys.jwks())
     body = [
         # let odd bytes (VT, FF in a cookie name) reach the module and the
@@ -261,7 +277,7 @@ def stack(request, apps, op_keys):
         "<Location /bcl>", "    SetHandler backchannel-logout",
         '    BCLIssuer "%s"' % ISSUER, "    BCLClientID %s" % CLIENT_ID,
         '    BCLJWKSFile "%s"' % jwks, "</Location>", ""]
-    conf = "\n".join(body) + "".join(_location(b, apps) for b in BACKENDS)
+    conf = "\n".join(body) + "".join(_location(b, apps, policy) for b in BACKENDS)
     h.configure(conf)
     rc, out = h.configtest()
     if rc != 0:
@@ -269,7 +285,7 @@ def stack(request, apps, op_keys):
         raise AssertionError("configtest failed:\n%s\n%s" % (out, conf))
     try:
         h.start()
-        yield Stack(h, op_keys)
+        yield Stack(h, op_keys, policy)
         text = h.log_text()
         for bad in ("exit signal", "Segmentation fault", "AddressSanitizer"):
             assert bad not in text, "httpd error log reports %r:\n%s" % (bad, text[-3000:])
@@ -283,7 +299,8 @@ def stack(request, apps, op_keys):
 
 @pytest.mark.parametrize("stack,backend,variant", _cases(), indirect=["stack"], scope="module")
 def test_logged_out_session_never_served(stack, backend, variant):
-    where = "[backend=%s variant=%s mpm=%s]" % (backend, variant, stack.h.mpm)
+    where = "[backend=%s variant=%s mpm=%s BCLSuspiciousCookie=%s]" % (backend, variant, stack.h.mpm,
+                                                                        stack.policy)
     user, sid, value, bound = stack.login(backend)
     lines = spelling(variant, backend, value)
 
@@ -293,8 +310,13 @@ def test_logged_out_session_never_served(stack, backend, variant):
         "%s positive control: the canonical cookie was not served as %r before logout " \
         "(backend resolved %r, HTTP %d)" % (where, user, r.user, r.status)
     # a spelling the backend decodes is live: before logout it is the session
+    mark = stack.h.log_mark()
     before = stack.get(backend, "whoami", lines)
-    if variant in EXPECTED_LIVE[backend]:
+    if stack.policy == "deny" and before.status == 401:
+        # refused at the edge as a form no browser sends back
+        assert "BCL0210" in stack.h.log_since(mark), \
+            "%s %s refused before logout without the suspicious-cookie tag" % (where, show(lines))
+    elif variant in EXPECTED_LIVE[backend]:
         assert before.status == 200 and before.user == user, \
             "%s the backend is known to decode this spelling but did not resolve %s to %r " \
             "before logout (resolved %r, HTTP %d)" % (where, show(lines), user, before.user,
@@ -323,7 +345,7 @@ def test_logged_out_session_never_served(stack, backend, variant):
 # the measured table: which spellings each backend really decodes
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("stack", ["event"], indirect=True)
+@pytest.mark.parametrize("stack", ["event-allow"], indirect=True)
 def test_measured_backend_behaviour(stack):
     measured, statuses = {}, {}
     for backend in BACKENDS:
