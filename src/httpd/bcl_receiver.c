@@ -134,9 +134,18 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
         bcl_hkey_sid(&l.sid_key, v->iss, v->sid);
     if (v->sub != NULL)
         bcl_hkey_sub(&l.sub_key, v->iss, v->sub);
+    /* A sub logout ends the sessions this server saw begin before it: before
+     * it was accepted, and never after the token's iat (plus the allowed
+     * skew) on this server's clock. A session begun later began after the
+     * OP's logout. This also makes a token accepted again after its jti was
+     * forgotten (below) harmless: it ends nothing the first one did not. */
     l.accepted_server = now;
+    if (l.accepted_server > apr_time_from_sec(v->iat + policy->clock_skew + 1))
+        l.accepted_server = apr_time_from_sec(v->iat + policy->clock_skew + 1);
     l.token_iat = v->iat;
-    /* remembered as long as the token could be accepted again */
+    /* remembered as long as the token could be accepted again; every store
+     * keeps a jti at most BCLRevocationLifetime (bcl_rules_jti_expires), so
+     * a token with a far-future exp cannot hold a record for longer */
     l.jti_expires = (v->exp ? v->exp : v->iat + BCL_NO_EXP_MAX_AGE) + policy->clock_skew + 1;
 
     if (store != NULL) {
