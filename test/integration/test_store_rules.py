@@ -138,22 +138,24 @@ def test_hostile_op_cannot_hold_the_store_past_the_lifetime():
     try:
         h.start()
         # OP A: validly signed tokens that claim to be valid for ten years,
-        # one sid each (2 records: the revocation and the jti)
+        # each with a new jti, all naming the same sid: the first costs 2
+        # records (the revocation and its jti), each later one a jti
         far = int(time.time()) + 10 * 365 * 86400
+        sid = "sid-hostile"
         accepted = 0
         while True:
-            r = post("a.test", exp=far, sub=tokens.REMOVE)
+            r = post("a.test", exp=far, sid=sid, sub=tokens.REMOVE)
             if r.status_code != 200:
                 break
             accepted += 1
             last_accepted = time.time()
             assert accepted <= CAPACITY, "the store never filled"
         assert r.status_code == 503, r.text
-        assert accepted == CAPACITY // 2
+        assert accepted == CAPACITY - 1
         st = store_status()
         assert st["used"] == CAPACITY
-        assert st["records"]["jti"] == CAPACITY // 2
-        assert st["records"]["revoked_sid"] == CAPACITY // 2
+        assert st["records"]["jti"] == CAPACITY - 1
+        assert st["records"]["revoked_sid"] == 1
 
         # OP B's logouts are refused while the store is full (the OP retries)
         mark = h.log_mark()
@@ -162,11 +164,14 @@ def test_hostile_op_cannot_hold_the_store_past_the_lifetime():
         assert "full" in r.text
         h.wait_log(TAG_STORE_FAILED, since=mark)
 
-        # ... until OP A's records reach BCLRevocationLifetime, exp or not
+        # ... until OP A's records reach BCLRevocationLifetime, exp or not:
+        # were its jtis kept until their exp, they alone would keep the
+        # store full for ten years
         time.sleep(max(0.0, last_accepted + LIFETIME + 1.5 - time.time()))
         r = post("b.test")
         harness.assert_ok(r)
         st = store_status()
         assert st["records"]["jti"] == 1, st
+        assert st["records"]["revoked_sid"] == 1, st
     finally:
         h.cleanup()
