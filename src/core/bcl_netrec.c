@@ -19,6 +19,7 @@ char bcl_netrec_kind_letter(int kind)
     case BCL_REC_REVOKED_SUB: return 'u';
     case BCL_REC_BINDING: return 'c';
     case BCL_REC_JTI: return 'j';
+    case BCL_REC_REVOKED_SUB_NOSID: return 'n';
     default: return 0;
     }
 }
@@ -30,6 +31,7 @@ static int kind_of_letter(char c)
     case 'u': return BCL_REC_REVOKED_SUB;
     case 'c': return BCL_REC_BINDING;
     case 'j': return BCL_REC_JTI;
+    case 'n': return BCL_REC_REVOKED_SUB_NOSID;
     default: return BCL_REC_EMPTY;
     }
 }
@@ -193,44 +195,3 @@ uint32_t bcl_memcache_exptime(int64_t expires, int64_t now)
     return at > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)at;
 }
 
-static int64_t max64(int64_t a, int64_t b)
-{
-    return a > b ? a : b;
-}
-
-void bcl_netrec_merge_revocation(bcl_record_t *rev, const bcl_record_t *old)
-{
-    if (old == NULL || old->kind != rev->kind)
-        return;
-    rev->expires = max64(rev->expires, old->expires);
-    rev->t_server = max64(rev->t_server, old->t_server);
-    rev->t_op = max64(rev->t_op, old->t_op);
-}
-
-static int live(const bcl_record_t *r, int kind, int64_t now)
-{
-    return r != NULL && r->kind == kind && r->expires > now;
-}
-
-bcl_session_state_t bcl_netrec_identity_state(const bcl_identity_t *id, const bcl_record_t *sid_rev,
-                                              const bcl_record_t *sub_rev, int64_t now)
-{
-    if (!bcl_hkey_is_zero(&id->sid_key) && live(sid_rev, BCL_REC_REVOKED_SID, now))
-        return BCL_SESSION_REVOKED;
-    if (!bcl_hkey_is_zero(&id->sub_key) && live(sub_rev, BCL_REC_REVOKED_SUB, now)
-        && bcl_sub_revocation_applies(sub_rev, id))
-        return BCL_SESSION_REVOKED;
-    return BCL_SESSION_LIVE;
-}
-
-bcl_session_state_t bcl_netrec_cookie_state(const bcl_record_t *binding, const bcl_record_t *sid_rev,
-                                            const bcl_record_t *sub_rev, int64_t now, bcl_identity_t *id)
-{
-    if (!live(binding, BCL_REC_BINDING, now))
-        return BCL_SESSION_UNBOUND;
-    id->sid_key = binding->sid_key;
-    id->sub_key = binding->sub_key;
-    id->began_server = binding->t_server;
-    id->began_op = binding->t_op;
-    return bcl_netrec_identity_state(id, sid_rev, sub_rev, now);
-}

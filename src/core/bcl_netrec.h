@@ -1,6 +1,7 @@
 /* Records of the revocation store as a network store (memcache, redis) keeps
- * them: key names, value encoding, expiry times, and the guard's decision
- * from the records a look-up returned. Pure functions: no I/O, no pools. */
+ * them: key names, value encoding and expiry times.
+ * Pure functions: no I/O, no pools. The rules (what a logout writes, the
+ * merge, the guard's decision) are bcl_rules.h. */
 #ifndef BCL_NETREC_H
 #define BCL_NETREC_H
 
@@ -25,7 +26,10 @@
 int bcl_netrec_prefix_ok(const char *prefix);
 
 /* The letter naming a record kind in keys and values ('s' sid revocation,
- * 'u' sub revocation, 'c' binding of a cookie, 'j' jti); 0 for others. */
+ * 'u' sub revocation, 'n' revocation of a sub's sessions without sid, 'c'
+ * binding of a cookie, 'j' jti); 0 for others. A record is named by its
+ * kind letter and its identity key (a sub's 'u' and 'n' records share the
+ * key's hex). */
 char bcl_netrec_kind_letter(int kind);
 
 /* Writes "<prefix><letter>:<hex of the hash>" into `out` (at least
@@ -52,19 +56,5 @@ int64_t bcl_net_ttl(int64_t expires, int64_t now);
  * unix time otherwise (memcached would read a larger relative value as a
  * time in 1970: expired at once). Never 0 (which means "never expires"). */
 uint32_t bcl_memcache_exptime(int64_t expires, int64_t now);
-
-/* A later logout of the same sid or sub: the record keeps the later of each
- * time and of the expiry (as the shared-memory store does). */
-void bcl_netrec_merge_revocation(bcl_record_t *rev, const bcl_record_t *old);
-
-/* The session state from what a look-up found: `binding` (NULL: none), and
- * the revocations of its sid and sub (NULL: none). Expired records count as
- * absent. Fills `id` from the binding. */
-bcl_session_state_t bcl_netrec_cookie_state(const bcl_record_t *binding, const bcl_record_t *sid_rev,
-                                            const bcl_record_t *sub_rev, int64_t now, bcl_identity_t *id);
-
-/* The same for an identity supplied by an auth module. */
-bcl_session_state_t bcl_netrec_identity_state(const bcl_identity_t *id, const bcl_record_t *sid_rev,
-                                              const bcl_record_t *sub_rev, int64_t now);
 
 #endif

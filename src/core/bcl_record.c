@@ -77,11 +77,10 @@ int bcl_hkey_is_zero(const bcl_hkey_t *k)
     return acc == 0;
 }
 
-int bcl_sub_revocation_applies(const bcl_record_t *rev, const bcl_identity_t *id)
+void bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *k)
 {
-    if (id->began_op != 0)
-        return id->began_op <= rev->t_op;
-    if (id->began_server != 0)
-        return id->began_server <= rev->t_server;
-    return 1;
+    if (kind == BCL_REC_REVOKED_SUB_NOSID)
+        hash_fields(out, "sub-nosid", (const char *)k->b, BCL_KEY_LEN, "", 0);
+    else
+        *out = *k;
 }

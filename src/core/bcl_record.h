@@ -18,6 +18,8 @@ typedef enum {
     BCL_REC_REVOKED_SUB = 2,  /* a logout named (iss, sub) only */
     BCL_REC_BINDING = 3,      /* cookie hash -> the session's identity */
     BCL_REC_JTI = 4,          /* a logout token already applied */
+    BCL_REC_REVOKED_SUB_NOSID = 5, /* a logout named (iss, sid) and (iss, sub):
+                                    * sessions of sub whose sid is unknown */
     BCL_REC_KINDS
 } bcl_rec_kind_t;
 
@@ -42,6 +44,12 @@ void bcl_hkey_sub(bcl_hkey_t *out, const char *iss, const char *sub);
 void bcl_hkey_jti(bcl_hkey_t *out, const char *iss, const char *jti);
 void bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char *value, size_t value_len);
 int bcl_hkey_is_zero(const bcl_hkey_t *k);
+/* The key under which a one-table store (shared memory, journal) keeps a
+ * record of `kind` named by `k`: `k` itself, except for
+ * BCL_REC_REVOKED_SUB_NOSID, whose name is a sub key that the sub's own
+ * revocation already uses (network stores tell them apart by the kind
+ * letter in the key name instead). */
+void bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *k);
 
 /* The identity of a session, as a binding knows it. */
 typedef struct {
@@ -51,21 +59,18 @@ typedef struct {
     int64_t began_op;         /* seconds, the OP's clock (ID token iat); 0 if unknown */
 } bcl_identity_t;
 
-/* What a logout token revokes. */
+/* What a logout token revokes (the rules: bcl_rules.h). */
 typedef struct {
     bcl_hkey_t jti_key;
     int has_sid;
-    bcl_hkey_t sid_key;       /* when has_sid: only that session */
-    bcl_hkey_t sub_key;       /* otherwise: every session of sub that began before */
+    bcl_hkey_t sid_key;       /* when has_sid: that session, and when sub_key is
+                               * also set, the sessions of sub with no known sid */
+    bcl_hkey_t sub_key;       /* without sid: every session of sub that began before */
     int64_t accepted_server;  /* microseconds, this server's clock */
     int64_t token_iat;        /* seconds, the OP's clock */
-    int64_t jti_expires;      /* seconds: how long the jti must be remembered */
+    int64_t jti_expires;      /* seconds: how long the token could be accepted
+                               * again (stores keep the jti at most
+                               * BCLRevocationLifetime: bcl_rules_jti_expires) */
 } bcl_logout_t;
-
-/* Whether a session with identity `id` is killed by a sub revocation
- * record `rev`: it began at or before the logout. Bindings made by this
- * server compare this server's times; identities from an auth module
- * compare the OP's iat values. Unknown begin times count as before. */
-int bcl_sub_revocation_applies(const bcl_record_t *rev, const bcl_identity_t *id);
 
 #endif

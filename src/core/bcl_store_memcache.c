@@ -11,9 +11,10 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "bcl_mcproto.h"
+#include "bcl_rules.h"
 #include "bcl_store_net_impl.h"
 
-#define MAX_KEYS 2
+#define MAX_KEYS BCL_RULES_MAX_WRITES
 #define REQ_MAX 1024
 
 static bcl_netsrv_t *server_of(bcl_net_store_t *ns, const bcl_hkey_t *k)
@@ -153,42 +154,40 @@ static bcl_store_status_t mc_apply_logout(bcl_store_t *s, const bcl_logout_t *l,
 {
     bcl_net_store_t *ns = s->ctx;
     const char *prefix = ns->conf->prefix;
-    char jkey[BCL_NET_KEY_MAX], rkey[BCL_NET_KEY_MAX];
-    bcl_record_t got[2], rev = { 0 }, jti = { 0 };
-    int found[2];
+    char names[BCL_RULES_MAX_WRITES][BCL_NET_KEY_MAX];
+    bcl_record_t recs[BCL_RULES_MAX_WRITES], got[BCL_RULES_MAX_WRITES];
+    const bcl_hkey_t *hk[BCL_RULES_MAX_WRITES];
+    const char *keys[BCL_RULES_MAX_WRITES];
+    int found[BCL_RULES_MAX_WRITES];
     bcl_mc_reply_t reply;
-    int kind = l->has_sid ? BCL_REC_REVOKED_SID : BCL_REC_REVOKED_SUB;
-    const bcl_hkey_t *rk = l->has_sid ? &l->sid_key : &l->sub_key;
-    const bcl_hkey_t *hk[2] = { &l->jti_key, rk };
-    const char *keys[2] = { jkey, rkey };
+    int n = bcl_rules_logout_records(l, now, lifetime, recs);
 
-    bcl_netrec_key(jkey, prefix, BCL_REC_JTI, &l->jti_key);
-    bcl_netrec_key(rkey, prefix, kind, rk);
-    if (get_records(ns, "storing a logout", 2, hk, keys, got, found) != 0)
+    for (int i = 0; i < n; i++) {
+        bcl_netrec_key(names[i], prefix, recs[i].kind, &recs[i].key);
+        hk[i] = &recs[i].key;
+        keys[i] = names[i];
+    }
+    if (get_records(ns, "storing a logout", n, hk, keys, got, found) != 0)
         return BCL_STORE_UNAVAILABLE;
-    if (found[0] && got[0].kind == BCL_REC_JTI && got[0].expires > now) {
+    if (bcl_rules_is_replay(found[0] ? &got[0] : NULL, now)) {
         *replayed = 1;
         return BCL_STORE_OK;
     }
     *replayed = 0;
-    rev.kind = (uint8_t)kind;
-    rev.expires = now + lifetime;
-    rev.t_server = l->accepted_server;
-    rev.t_op = l->token_iat;
-    if (found[1])
-        bcl_netrec_merge_revocation(&rev, &got[1]);
-    /* the revocation first: a jti stored without its revocation would make
-     * the OP's retry look like a replay, answered 200 and never enforced */
-    if (store_record(ns, "storing a logout", "set", rk, rkey, &rev, now, &reply) != 0)
-        return BCL_STORE_UNAVAILABLE;
-    if (reply != BCL_MC_STORED) {
-        bcl_net_failed(ns, server_of(ns, rk), "storing a logout", "memcached did not store the revocation", APR_SUCCESS);
-        return BCL_STORE_UNAVAILABLE;
+    /* the revocations first: a jti stored without its revocations would
+     * make the OP's retry look like a replay, answered 200 and never enforced */
+    for (int i = 1; i < n; i++) {
+        bcl_rules_merge(&recs[i], found[i] ? &got[i] : NULL, now);
+        if (store_record(ns, "storing a logout", "set", hk[i], keys[i], &recs[i], now, &reply) != 0)
+            return BCL_STORE_UNAVAILABLE;
+        if (reply != BCL_MC_STORED) {
+            bcl_net_failed(ns, server_of(ns, hk[i]), "storing a logout", "memcached did not store the revocation",
+                           APR_SUCCESS);
+            return BCL_STORE_UNAVAILABLE;
+        }
     }
-    jti.kind = BCL_REC_JTI;
-    jti.expires = l->jti_expires > now + 1 ? l->jti_expires : now + 1;
     /* add: when another server applied the same token meanwhile, NOT_STORED */
-    if (store_record(ns, "storing a logout", "add", &l->jti_key, jkey, &jti, now, &reply) != 0)
+    if (store_record(ns, "storing a logout", "add", hk[0], keys[0], &recs[0], now, &reply) != 0)
         return BCL_STORE_UNAVAILABLE;
     return BCL_STORE_OK;
 }
@@ -198,15 +197,10 @@ static bcl_store_status_t mc_bind(bcl_store_t *s, const bcl_hkey_t *cookie, cons
 {
     bcl_net_store_t *ns = s->ctx;
     char key[BCL_NET_KEY_MAX];
-    bcl_record_t rec = { 0 };
+    bcl_record_t rec;
     bcl_mc_reply_t reply;
 
-    rec.kind = BCL_REC_BINDING;
-    rec.expires = expires;
-    rec.t_server = id->began_server;
-    rec.t_op = id->began_op;
-    rec.sid_key = id->sid_key;
-    rec.sub_key = id->sub_key;
+    bcl_rules_binding_record(&rec, cookie, id, expires);
     bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie);
     if (store_record(ns, "storing a binding", "set", cookie, key, &rec, now, &reply) != 0)
         return BCL_STORE_UNAVAILABLE;
@@ -230,28 +224,25 @@ static bcl_store_status_t mc_unbind(bcl_store_t *s, const bcl_hkey_t *cookie)
 static bcl_store_status_t revocations_of(bcl_net_store_t *ns, const bcl_identity_t *id, int64_t now,
                                          bcl_session_state_t *state)
 {
-    char skey[BCL_NET_KEY_MAX], ukey[BCL_NET_KEY_MAX];
-    const bcl_hkey_t *hk[2];
-    const char *keys[2];
-    bcl_record_t recs[2];
-    int found[2], n = 0, si = -1, ui = -1;
+    char names[BCL_RULES_MAX_REVS][BCL_NET_KEY_MAX];
+    bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
+    const bcl_hkey_t *hk[BCL_RULES_MAX_REVS];
+    const char *keys[BCL_RULES_MAX_REVS];
+    bcl_record_t recs[BCL_RULES_MAX_REVS];
+    const bcl_record_t *got[BCL_RULES_MAX_REVS];
+    int found[BCL_RULES_MAX_REVS];
+    int n = bcl_rules_revocations_of(id, refs);
 
-    if (!bcl_hkey_is_zero(&id->sid_key)) {
-        bcl_netrec_key(skey, ns->conf->prefix, BCL_REC_REVOKED_SID, &id->sid_key);
-        hk[n] = &id->sid_key;
-        keys[n] = skey;
-        si = n++;
-    }
-    if (!bcl_hkey_is_zero(&id->sub_key)) {
-        bcl_netrec_key(ukey, ns->conf->prefix, BCL_REC_REVOKED_SUB, &id->sub_key);
-        hk[n] = &id->sub_key;
-        keys[n] = ukey;
-        ui = n++;
+    for (int i = 0; i < n; i++) {
+        bcl_netrec_key(names[i], ns->conf->prefix, refs[i].kind, &refs[i].key);
+        hk[i] = &refs[i].key;
+        keys[i] = names[i];
     }
     if (n > 0 && get_records(ns, "looking up a session", n, hk, keys, recs, found) != 0)
         return BCL_STORE_UNAVAILABLE;
-    *state = bcl_netrec_identity_state(id, si >= 0 && found[si] ? &recs[si] : NULL,
-                                       ui >= 0 && found[ui] ? &recs[ui] : NULL, now);
+    for (int i = 0; i < n; i++)
+        got[i] = found[i] ? &recs[i] : NULL;
+    *state = bcl_rules_state(id, refs, got, n, now);
     return BCL_STORE_OK;
 }
 
@@ -268,7 +259,7 @@ static bcl_store_status_t mc_cookie_state(bcl_store_t *s, const bcl_hkey_t *cook
     bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie);
     if (get_records(ns, "looking up a session", 1, hk, keys, &b, found) != 0)
         return BCL_STORE_UNAVAILABLE;
-    if (bcl_netrec_cookie_state(found[0] ? &b : NULL, NULL, NULL, now, id) == BCL_SESSION_UNBOUND) {
+    if (!bcl_rules_binding_identity(found[0] ? &b : NULL, now, id)) {
         *state = BCL_SESSION_UNBOUND;
         return BCL_STORE_OK;
     }

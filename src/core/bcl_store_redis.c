@@ -1,47 +1,48 @@
-/* The store over one redis server. Each operation is one round trip:
- * applying a logout and looking up a cookie run as Lua scripts (EVALSHA,
- * falling back to EVAL after a redis restart forgot them), so the guard's
- * cookie -> binding -> revocations chain and the receiver's
- * replay-check -> merge -> write are atomic on the server. */
+/* The store over one redis server. The guard's look-up is one round trip:
+ * a Lua script (EVALSHA, falling back to EVAL after a redis restart forgot
+ * it) follows cookie -> binding -> the revocation records the binding
+ * names, atomically on the server, and returns them raw; whether they
+ * revoke the session is decided here, by the core's rules (bcl_rules.h),
+ * as for every other backend. Applying a logout reads its records (MGET),
+ * decides and merges with the rules, and writes them with a compare-and-set
+ * script that refuses when any of them changed meanwhile (a concurrent
+ * logout: then it is read and merged again). No rule lives in Lua. */
 #include <stdio.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include <apr_strings.h>
 #include "bcl_resp.h"
+#include "bcl_rules.h"
 #include "bcl_store_net_impl.h"
 
-/* KEYS: jti, revocation. ARGV: now, kind letter, expires, t_server, t_op,
- * jti value, jti ttl. Returns 1 for a replay (nothing written), else 0.
- * Times are compared as numbers (exact below 2^53) but written back as the
- * strings they came as. */
+/* KEYS: the records of a logout (its jti first). ARGV: for each record,
+ * the value it must still have ('' for none, '*' for any), its new value,
+ * its ttl. Returns 2 when a record changed since it was read (nothing
+ * written), else 0 (all written). */
 static const char APPLY_SCRIPT[] =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end\n"
-    "local e, ts, top = ARGV[3], ARGV[4], ARGV[5]\n"
-    "local old = redis.call('GET', KEYS[2])\n"
-    "if old then\n"
-    "  local oe, ots, otop = string.match(old, '^1 ' .. ARGV[2] .. ' (%-?%d+) (%-?%d+) (%-?%d+) ')\n"
-    "  if oe then\n"
-    "    if tonumber(oe) > tonumber(e) then e = oe end\n"
-    "    if tonumber(ots) > tonumber(ts) then ts = ots end\n"
-    "    if tonumber(otop) > tonumber(top) then top = otop end\n"
-    "  end\n"
+    "for i = 1, #KEYS do\n"
+    "  local want = ARGV[3 * i - 2]\n"
+    "  if want ~= '*' and (redis.call('GET', KEYS[i]) or '') ~= want then return 2 end\n"
     "end\n"
-    "local ttl = tonumber(e) - tonumber(ARGV[1])\n"
-    "if ttl < 1 then ttl = 1 end\n"
-    "redis.call('SET', KEYS[2], '1 ' .. ARGV[2] .. ' ' .. e .. ' ' .. ts .. ' ' .. top .. ' - -', 'EX', ttl)\n"
-    "redis.call('SET', KEYS[1], ARGV[6], 'EX', ARGV[7])\n"
+    "for i = 1, #KEYS do\n"
+    "  redis.call('SET', KEYS[i], ARGV[3 * i - 1], 'EX', ARGV[3 * i])\n"
+    "end\n"
     "return 0\n";
 
-/* KEYS: the cookie's binding. ARGV: the key prefix. Returns {binding,
- * sid revocation, sub revocation}, '' for each one absent. */
+/* KEYS: the cookie's binding. ARGV: the key prefix. Returns {binding, the
+ * revocations it names: sid, sub, sub-without-sid}, '' for each one absent
+ * or not named. */
 static const char COOKIE_SCRIPT[] =
     "local b = redis.call('GET', KEYS[1])\n"
-    "if not b then return {'', '', ''} end\n"
+    "if not b then return {'', '', '', ''} end\n"
     "local sid, sub = string.match(b, '^1 c %-?%d+ %-?%d+ %-?%d+ (%S+) (%S+)$')\n"
-    "local s, u = '', ''\n"
+    "local s, u, n = '', '', ''\n"
     "if sid and sid ~= '-' then s = redis.call('GET', ARGV[1] .. 's:' .. sid) or '' end\n"
-    "if sub and sub ~= '-' then u = redis.call('GET', ARGV[1] .. 'u:' .. sub) or '' end\n"
-    "return {b, s, u}\n";
+    "if sub and sub ~= '-' then\n"
+    "  u = redis.call('GET', ARGV[1] .. 'u:' .. sub) or ''\n"
+    "  n = redis.call('GET', ARGV[1] .. 'n:' .. sub) or ''\n"
+    "end\n"
+    "return {b, s, u, n}\n";
 
 enum { SCRIPT_APPLY, SCRIPT_COOKIE, SCRIPT_COUNT };
 static const char *const scripts[SCRIPT_COUNT] = { APPLY_SCRIPT, COOKIE_SCRIPT };
@@ -70,12 +71,14 @@ static void sha1_hex(const char *text, char out[41])
 
 /* -- answers ---------------------------------------------------------------- */
 
+#define ANSWER_MAX 4
+
 typedef struct {
     bcl_resp_reply_t reply;
     /* copies of bulk values (the connection's buffer is reused after the
-     * exchange): up to three records' worth */
-    char data[3][BCL_NET_VALUE_MAX + 1];
-    size_t len[3];
+     * exchange): up to four records' worth */
+    char data[ANSWER_MAX][BCL_NET_VALUE_MAX + 1];
+    size_t len[ANSWER_MAX];
     int noscript;
 } answer_t;
 
@@ -110,7 +113,7 @@ static int parse_answer(bcl_netconn_t *c, void *baton, const char **why)
             *why = "redis answered an error";
         return BCL_NET_REFUSED;
     }
-    for (size_t i = 0; i < a->reply.n && i < 3; i++) {
+    for (size_t i = 0; i < a->reply.n && i < ANSWER_MAX; i++) {
         const bcl_resp_value_t *v = &a->reply.elems[i];
         a->len[i] = 0;
         if (v->type == BCL_RESP_BULK) {
@@ -129,7 +132,7 @@ static int parse_answer(bcl_netconn_t *c, void *baton, const char **why)
 /* Decodes element i of an array answer into rec; 0: absent, 1: found. */
 static int answer_record(bcl_net_store_t *ns, const answer_t *a, size_t i, const char *key, bcl_record_t *rec)
 {
-    if (i >= a->reply.n || a->reply.elems[i].type != BCL_RESP_BULK || a->len[i] == 0)
+    if (i >= a->reply.n || i >= ANSWER_MAX || a->reply.elems[i].type != BCL_RESP_BULK || a->len[i] == 0)
         return 0;
     if (a->len[i] > BCL_NET_VALUE_MAX || bcl_netrec_decode(a->data[i], a->len[i], rec) != 0) {
         bcl_net_bad_record(ns, ns->srv[0], key);
@@ -192,41 +195,102 @@ static size_t num(char *out, size_t cap, long long v)
 
 /* -- operations ------------------------------------------------------------- */
 
+/* Tries to apply a logout once: 0 done (or a replay), 2 a record changed
+ * meanwhile (try again), -1 failed (logged). */
+static int apply_once(bcl_net_store_t *ns, const bcl_logout_t *l, int64_t now, int64_t lifetime, int *replayed)
+{
+    const char *prefix = ns->conf->prefix;
+    char names[BCL_RULES_MAX_WRITES][BCL_NET_KEY_MAX];
+    char vals[BCL_RULES_MAX_WRITES][BCL_NET_VALUE_MAX], ttls[BCL_RULES_MAX_WRITES][24];
+    char want[BCL_RULES_MAX_WRITES][BCL_NET_VALUE_MAX], snkeys[8];
+    bcl_record_t recs[BCL_RULES_MAX_WRITES], old;
+    const char *argv[1 + BCL_RULES_MAX_WRITES];
+    size_t lens[1 + BCL_RULES_MAX_WRITES];
+    /* numkeys, keys, then ARGV: 1 + n + 3 n */
+    const char *args[1 + 4 * BCL_RULES_MAX_WRITES];
+    size_t alens[1 + 4 * BCL_RULES_MAX_WRITES];
+    size_t wlen[BCL_RULES_MAX_WRITES];
+    int n = bcl_rules_logout_records(l, now, lifetime, recs), k = 0, found;
+    answer_t a;
+
+    argv[0] = "MGET";
+    lens[0] = 4;
+    for (int i = 0; i < n; i++) {
+        lens[i + 1] = bcl_netrec_key(names[i], prefix, recs[i].kind, &recs[i].key);
+        argv[i + 1] = names[i];
+    }
+    if (command(ns, "storing a logout", n + 1, argv, lens, &a) != 0)
+        return -1;
+    if (a.reply.top.type != BCL_RESP_ARRAY || a.reply.n != (size_t)n) {
+        bcl_net_failed(ns, ns->srv[0], "storing a logout", "unexpected answer to MGET", APR_SUCCESS);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        /* what the record must still hold when it is written */
+        if (a.reply.elems[i].type != BCL_RESP_BULK) {
+            wlen[i] = 0;
+        } else if (a.len[i] > BCL_NET_VALUE_MAX) {
+            want[i][0] = '*';   /* not ours and too long to compare: replaced */
+            wlen[i] = 1;
+        } else {
+            memcpy(want[i], a.data[i], a.len[i]);
+            wlen[i] = a.len[i];
+        }
+        found = answer_record(ns, &a, (size_t)i, names[i], &old);
+        if (i == 0 && bcl_rules_is_replay(found ? &old : NULL, now)) {
+            *replayed = 1;
+            return 0;
+        }
+        if (i > 0)
+            bcl_rules_merge(&recs[i], found ? &old : NULL, now);
+    }
+
+    args[k] = snkeys;
+    alens[k++] = num(snkeys, sizeof(snkeys), n);
+    for (int i = 0; i < n; i++) {
+        args[k] = names[i];
+        alens[k++] = lens[i + 1];
+    }
+    for (int i = 0; i < n; i++) {
+        size_t vl = bcl_netrec_encode(vals[i], &recs[i]);
+        if (vl == 0) {
+            bcl_net_failed(ns, ns->srv[0], "storing a logout", "the record cannot be encoded", APR_SUCCESS);
+            return -1;
+        }
+        args[k] = want[i];
+        alens[k++] = wlen[i];
+        args[k] = vals[i];
+        alens[k++] = vl;
+        args[k] = ttls[i];
+        alens[k++] = num(ttls[i], sizeof(ttls[i]), bcl_net_ttl(recs[i].expires, now));
+    }
+    *replayed = 0;
+    if (run_script(ns, SCRIPT_APPLY, "storing a logout", k, args, alens, &a) != 0)
+        return -1;
+    if (a.reply.top.type != BCL_RESP_INTEGER || (a.reply.top.integer != 0 && a.reply.top.integer != 2)) {
+        bcl_net_failed(ns, ns->srv[0], "storing a logout", "unexpected answer to the script", APR_SUCCESS);
+        return -1;
+    }
+    return a.reply.top.integer == 2 ? 2 : 0;
+}
+
+#define APPLY_ATTEMPTS 5
+
 static bcl_store_status_t redis_apply_logout(bcl_store_t *s, const bcl_logout_t *l, int64_t now,
                                              int64_t lifetime, int *replayed)
 {
     bcl_net_store_t *ns = s->ctx;
-    const char *prefix = ns->conf->prefix;
-    char jkey[BCL_NET_KEY_MAX], rkey[BCL_NET_KEY_MAX], jval[BCL_NET_VALUE_MAX];
-    char snow[24], sexp[24], sts[24], stop[24], sjttl[24];
-    bcl_record_t jti = { 0 };
-    int kind = l->has_sid ? BCL_REC_REVOKED_SID : BCL_REC_REVOKED_SUB;
-    char letter = bcl_netrec_kind_letter(kind);
-    answer_t a;
 
-    jti.kind = BCL_REC_JTI;
-    jti.expires = l->jti_expires > now + 1 ? l->jti_expires : now + 1;
-    const char *args[] = { "2", jkey, rkey, snow, &letter, sexp, sts, stop, jval, sjttl };
-    size_t lens[] = {
-        1,
-        bcl_netrec_key(jkey, prefix, BCL_REC_JTI, &l->jti_key),
-        bcl_netrec_key(rkey, prefix, kind, l->has_sid ? &l->sid_key : &l->sub_key),
-        num(snow, sizeof(snow), now),
-        1,
-        num(sexp, sizeof(sexp), now + lifetime),
-        num(sts, sizeof(sts), l->accepted_server),
-        num(stop, sizeof(stop), l->token_iat),
-        bcl_netrec_encode(jval, &jti),
-        num(sjttl, sizeof(sjttl), bcl_net_ttl(jti.expires, now)),
-    };
-    if (run_script(ns, SCRIPT_APPLY, "storing a logout", 10, args, lens, &a) != 0)
-        return BCL_STORE_UNAVAILABLE;
-    if (a.reply.top.type != BCL_RESP_INTEGER) {
-        bcl_net_failed(ns, ns->srv[0], "storing a logout", "unexpected answer to the script", APR_SUCCESS);
-        return BCL_STORE_UNAVAILABLE;
+    for (int attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
+        int rc = apply_once(ns, l, now, lifetime, replayed);
+        if (rc == 0)
+            return BCL_STORE_OK;
+        if (rc < 0)
+            return BCL_STORE_UNAVAILABLE;
     }
-    *replayed = a.reply.top.integer == 1;
-    return BCL_STORE_OK;
+    bcl_net_failed(ns, ns->srv[0], "storing a logout", "the records kept changing under concurrent logouts",
+                   APR_SUCCESS);
+    return BCL_STORE_UNAVAILABLE;
 }
 
 static bcl_store_status_t redis_bind(bcl_store_t *s, const bcl_hkey_t *cookie, const bcl_identity_t *id,
@@ -234,15 +298,10 @@ static bcl_store_status_t redis_bind(bcl_store_t *s, const bcl_hkey_t *cookie, c
 {
     bcl_net_store_t *ns = s->ctx;
     char key[BCL_NET_KEY_MAX], val[BCL_NET_VALUE_MAX], ttl[24];
-    bcl_record_t rec = { 0 };
+    bcl_record_t rec;
     answer_t a;
 
-    rec.kind = BCL_REC_BINDING;
-    rec.expires = expires;
-    rec.t_server = id->began_server;
-    rec.t_op = id->began_op;
-    rec.sid_key = id->sid_key;
-    rec.sub_key = id->sub_key;
+    bcl_rules_binding_record(&rec, cookie, id, expires);
     const char *argv[] = { "SET", key, val, "EX", ttl };
     size_t lens[] = { 3, bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie),
                       bcl_netrec_encode(val, &rec), 2, num(ttl, sizeof(ttl), bcl_net_ttl(expires, now)) };
@@ -261,27 +320,44 @@ static bcl_store_status_t redis_unbind(bcl_store_t *s, const bcl_hkey_t *cookie)
     return command(ns, "dropping a binding", 2, argv, lens, &a) == 0 ? BCL_STORE_OK : BCL_STORE_UNAVAILABLE;
 }
 
+/* Where the cookie script puts each kind of revocation in its answer. */
+static size_t cookie_answer_slot(int kind)
+{
+    switch (kind) {
+    case BCL_REC_REVOKED_SID: return 1;
+    case BCL_REC_REVOKED_SUB: return 2;
+    case BCL_REC_REVOKED_SUB_NOSID: return 3;
+    default: return ANSWER_MAX;
+    }
+}
+
 static bcl_store_status_t redis_cookie_state(bcl_store_t *s, const bcl_hkey_t *cookie, int64_t now,
                                              bcl_session_state_t *state, bcl_identity_t *id)
 {
     bcl_net_store_t *ns = s->ctx;
     char key[BCL_NET_KEY_MAX];
-    bcl_record_t b, sr, ur;
-    int hb, hs, hu;
+    bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
+    bcl_record_t b, recs[BCL_RULES_MAX_REVS];
+    const bcl_record_t *got[BCL_RULES_MAX_REVS];
+    int n;
     answer_t a;
     const char *args[] = { "1", key, ns->conf->prefix };
     size_t lens[] = { 1, bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie), strlen(ns->conf->prefix) };
 
     if (run_script(ns, SCRIPT_COOKIE, "looking up a session", 3, args, lens, &a) != 0)
         return BCL_STORE_UNAVAILABLE;
-    if (a.reply.top.type != BCL_RESP_ARRAY || a.reply.n != 3) {
+    if (a.reply.top.type != BCL_RESP_ARRAY || a.reply.n != 4) {
         bcl_net_failed(ns, ns->srv[0], "looking up a session", "unexpected answer to the script", APR_SUCCESS);
         return BCL_STORE_UNAVAILABLE;
     }
-    hb = answer_record(ns, &a, 0, key, &b);
-    hs = answer_record(ns, &a, 1, "a sid revocation", &sr);
-    hu = answer_record(ns, &a, 2, "a sub revocation", &ur);
-    *state = bcl_netrec_cookie_state(hb ? &b : NULL, hs ? &sr : NULL, hu ? &ur : NULL, now, id);
+    if (!bcl_rules_binding_identity(answer_record(ns, &a, 0, key, &b) ? &b : NULL, now, id)) {
+        *state = BCL_SESSION_UNBOUND;
+        return BCL_STORE_OK;
+    }
+    n = bcl_rules_revocations_of(id, refs);
+    for (int i = 0; i < n; i++)
+        got[i] = answer_record(ns, &a, cookie_answer_slot(refs[i].kind), "a revocation", &recs[i]) ? &recs[i] : NULL;
+    *state = bcl_rules_state(id, refs, got, n, now);
     return BCL_STORE_OK;
 }
 
@@ -289,39 +365,32 @@ static bcl_store_status_t redis_identity_state(bcl_store_t *s, const bcl_identit
                                                bcl_session_state_t *state)
 {
     bcl_net_store_t *ns = s->ctx;
-    char skey[BCL_NET_KEY_MAX], ukey[BCL_NET_KEY_MAX];
-    bcl_record_t sr, ur;
-    int hs = 0, hu = 0;
+    char names[BCL_RULES_MAX_REVS][BCL_NET_KEY_MAX];
+    bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
+    bcl_record_t recs[BCL_RULES_MAX_REVS];
+    const bcl_record_t *got[BCL_RULES_MAX_REVS];
+    const char *argv[1 + BCL_RULES_MAX_REVS] = { "MGET" };
+    size_t lens[1 + BCL_RULES_MAX_REVS] = { 4 };
+    int n = bcl_rules_revocations_of(id, refs);
     answer_t a;
-    const char *argv[3] = { "MGET" };
-    size_t lens[3] = { 4 };
-    int argc = 1, si = -1, ui = -1;
 
-    if (!bcl_hkey_is_zero(&id->sid_key)) {
-        lens[argc] = bcl_netrec_key(skey, ns->conf->prefix, BCL_REC_REVOKED_SID, &id->sid_key);
-        argv[argc] = skey;
-        si = argc++ - 1;
-    }
-    if (!bcl_hkey_is_zero(&id->sub_key)) {
-        lens[argc] = bcl_netrec_key(ukey, ns->conf->prefix, BCL_REC_REVOKED_SUB, &id->sub_key);
-        argv[argc] = ukey;
-        ui = argc++ - 1;
-    }
-    if (argc == 1) {
+    if (n == 0) {
         *state = BCL_SESSION_LIVE;
         return BCL_STORE_OK;
     }
-    if (command(ns, "looking up a session", argc, argv, lens, &a) != 0)
+    for (int i = 0; i < n; i++) {
+        lens[i + 1] = bcl_netrec_key(names[i], ns->conf->prefix, refs[i].kind, &refs[i].key);
+        argv[i + 1] = names[i];
+    }
+    if (command(ns, "looking up a session", n + 1, argv, lens, &a) != 0)
         return BCL_STORE_UNAVAILABLE;
-    if (a.reply.top.type != BCL_RESP_ARRAY || a.reply.n != (size_t)(argc - 1)) {
+    if (a.reply.top.type != BCL_RESP_ARRAY || a.reply.n != (size_t)n) {
         bcl_net_failed(ns, ns->srv[0], "looking up a session", "unexpected answer to MGET", APR_SUCCESS);
         return BCL_STORE_UNAVAILABLE;
     }
-    if (si >= 0)
-        hs = answer_record(ns, &a, (size_t)si, skey, &sr);
-    if (ui >= 0)
-        hu = answer_record(ns, &a, (size_t)ui, ukey, &ur);
-    *state = bcl_netrec_identity_state(id, hs ? &sr : NULL, hu ? &ur : NULL, now);
+    for (int i = 0; i < n; i++)
+        got[i] = answer_record(ns, &a, (size_t)i, names[i], &recs[i]) ? &recs[i] : NULL;
+    *state = bcl_rules_state(id, refs, got, n, now);
     return BCL_STORE_OK;
 }
 

@@ -1,6 +1,7 @@
 /* The store's operations over a bcl_table_t, each under the store's lock.
  * Every operation does a constant number of table look-ups. */
 #include <string.h>
+#include "bcl_rules.h"
 #include "bcl_store.h"
 
 typedef struct {
@@ -26,9 +27,13 @@ static void give(table_store_t *ts)
         ts->lock.unlock(ts->lock.baton);
 }
 
-static int64_t max64(int64_t a, int64_t b)
+/* The record stored under (kind, identity key), if live; NULL otherwise.
+ * Called with the lock held. */
+static const bcl_record_t *find(bcl_table_t *t, int kind, const bcl_hkey_t *key, int64_t now)
 {
-    return a > b ? a : b;
+    bcl_hkey_t k;
+    bcl_hkey_stored(&k, kind, key);
+    return bcl_table_get(t, &k, now);
 }
 
 static bcl_store_status_t table_apply_logout(bcl_store_t *s, const bcl_logout_t *l,
@@ -36,45 +41,44 @@ static bcl_store_status_t table_apply_logout(bcl_store_t *s, const bcl_logout_t 
 {
     table_store_t *ts = s->ctx;
     bcl_table_t *t = ts->table;
-    bcl_record_t jti = { 0 }, rev = { 0 };
-    const bcl_record_t *old;
+    bcl_record_t recs[BCL_RULES_MAX_WRITES];
     bcl_store_status_t st = BCL_STORE_OK;
+    int n, fresh = 1;
 
     if (take(ts) != 0)
         return BCL_STORE_UNAVAILABLE;
-    *replayed = bcl_table_get(t, &l->jti_key, now) != NULL;
+    *replayed = bcl_rules_is_replay(bcl_table_get(t, &l->jti_key, now), now);
     if (*replayed)
         goto out;
 
-    rev.key = l->has_sid ? l->sid_key : l->sub_key;
-    rev.kind = l->has_sid ? BCL_REC_REVOKED_SID : BCL_REC_REVOKED_SUB;
-    rev.expires = now + lifetime;
-    rev.t_server = l->accepted_server;
-    rev.t_op = l->token_iat;
-    old = bcl_table_get(t, &rev.key, now);
-    if (old != NULL) {
-        /* a later logout of the same subject kills every session begun before it */
-        rev.t_server = max64(rev.t_server, old->t_server);
-        rev.t_op = max64(rev.t_op, old->t_op);
-        rev.expires = max64(rev.expires, old->expires);
+    n = bcl_rules_logout_records(l, now, lifetime, recs);
+    for (int i = 1; i < n; i++) {
+        const bcl_record_t *old = find(t, recs[i].kind, &recs[i].key, now);
+        bcl_rules_merge(&recs[i], old, now);
+        bcl_hkey_stored(&recs[i].key, recs[i].kind, &recs[i].key);
+        if (old == NULL)
+            fresh++;
     }
-    jti.key = l->jti_key;
-    jti.kind = BCL_REC_JTI;
-    jti.expires = max64(l->jti_expires, now + 1);
 
-    /* all or nothing: never a jti without its revocation */
-    if (!bcl_table_has_room(t, old != NULL ? 1 : 2, now)) {
+    /* all or nothing: never a jti without its revocations */
+    if (!bcl_table_has_room(t, (uint32_t)fresh, now)) {
         st = BCL_STORE_FULL;
         goto out;
     }
-    bcl_record_t both[2] = { rev, jti };
-    if (journal(ts, both, 2, 1) != 0) {
-        bcl_table_put(t, &rev, now);
+    /* journalled revocations first, the jti last */
+    bcl_record_t ordered[BCL_RULES_MAX_WRITES];
+    for (int i = 1; i < n; i++)
+        ordered[i - 1] = recs[i];
+    ordered[n - 1] = recs[0];
+    if (journal(ts, ordered, n, 1) != 0) {
+        for (int i = 0; i < n - 1; i++)
+            bcl_table_put(t, &ordered[i], now);
         st = BCL_STORE_UNAVAILABLE;
         goto out;
     }
-    if (bcl_table_put(t, &rev, now) != BCL_TABLE_OK || bcl_table_put(t, &jti, now) != BCL_TABLE_OK)
-        st = BCL_STORE_FULL;
+    for (int i = 0; i < n; i++)
+        if (bcl_table_put(t, &ordered[i], now) != BCL_TABLE_OK)
+            st = BCL_STORE_FULL;
 out:
     give(ts);
     return st;
@@ -84,16 +88,10 @@ static bcl_store_status_t table_bind(bcl_store_t *s, const bcl_hkey_t *cookie,
                                      const bcl_identity_t *id, int64_t now, int64_t expires)
 {
     table_store_t *ts = s->ctx;
-    bcl_record_t rec = { 0 };
+    bcl_record_t rec;
     bcl_table_status_t tst;
 
-    rec.key = *cookie;
-    rec.kind = BCL_REC_BINDING;
-    rec.expires = expires;
-    rec.t_server = id->began_server;
-    rec.t_op = id->began_op;
-    rec.sid_key = id->sid_key;
-    rec.sub_key = id->sub_key;
+    bcl_rules_binding_record(&rec, cookie, id, expires);
     if (take(ts) != 0)
         return BCL_STORE_UNAVAILABLE;
     tst = bcl_table_put(ts->table, &rec, now);
@@ -120,14 +118,13 @@ static bcl_store_status_t table_unbind(bcl_store_t *s, const bcl_hkey_t *cookie)
 /* Called with the lock held. */
 static bcl_session_state_t revocation_state(bcl_table_t *t, const bcl_identity_t *id, int64_t now)
 {
-    const bcl_record_t *rev;
+    bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
+    const bcl_record_t *found[BCL_RULES_MAX_REVS];
+    int n = bcl_rules_revocations_of(id, refs);
 
-    if (!bcl_hkey_is_zero(&id->sid_key) && bcl_table_get(t, &id->sid_key, now) != NULL)
-        return BCL_SESSION_REVOKED;
-    if (!bcl_hkey_is_zero(&id->sub_key) && (rev = bcl_table_get(t, &id->sub_key, now)) != NULL
-        && bcl_sub_revocation_applies(rev, id))
-        return BCL_SESSION_REVOKED;
-    return BCL_SESSION_LIVE;
+    for (int i = 0; i < n; i++)
+        found[i] = find(t, refs[i].kind, &refs[i].key, now);
+    return bcl_rules_state(id, refs, found, n, now);
 }
 
 static bcl_store_status_t table_cookie_state(bcl_store_t *s, const bcl_hkey_t *cookie, int64_t now,
@@ -139,15 +136,10 @@ static bcl_store_status_t table_cookie_state(bcl_store_t *s, const bcl_hkey_t *c
     if (take(ts) != 0)
         return BCL_STORE_UNAVAILABLE;
     b = bcl_table_get(ts->table, cookie, now);
-    if (b == NULL || b->kind != BCL_REC_BINDING) {
+    if (!bcl_rules_binding_identity(b, now, id))
         *state = BCL_SESSION_UNBOUND;
-    } else {
-        id->sid_key = b->sid_key;
-        id->sub_key = b->sub_key;
-        id->began_server = b->t_server;
-        id->began_op = b->t_op;
+    else
         *state = revocation_state(ts->table, id, now);
-    }
     give(ts);
     return BCL_STORE_OK;
 }

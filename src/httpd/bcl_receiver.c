@@ -136,8 +136,19 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
         bcl_hkey_sub(&l.sub_key, v->iss, v->sub);
     l.accepted_server = now;
     l.token_iat = v->iat;
-    /* remembered as long as the token could be accepted again */
+    /* remembered as long as the token could be accepted again; every store
+     * keeps a jti at most BCLRevocationLifetime (bcl_rules_jti_expires), so
+     * a token with a far-future exp cannot hold a record for longer */
     l.jti_expires = (v->exp ? v->exp : v->iat + BCL_NO_EXP_MAX_AGE) + policy->clock_skew + 1;
+    /* Such a token could be accepted again once its jti is forgotten; its
+     * sub logout then must not end sessions begun after the first one. For
+     * it alone, the logout's moment on this server's clock is no later than
+     * its iat (plus the allowed skew). Ordinary tokens (exp within the
+     * lifetime) keep the moment they were accepted, as the contract says:
+     * an OP clock behind ours must not shrink what a logout ends. */
+    if (store != NULL && l.jti_expires > apr_time_sec(now) + sc->rt->lifetime
+        && l.accepted_server > apr_time_from_sec(v->iat + policy->clock_skew + 1))
+        l.accepted_server = apr_time_from_sec(v->iat + policy->clock_skew + 1);
 
     if (store != NULL) {
         st = store->ops->apply_logout(store, &l, apr_time_sec(now), sc->rt->lifetime, &replayed);

@@ -422,10 +422,16 @@ class TestBinding:
         sub = uid("bob")
         cookie = guard.login("/app/", sub=sub)
         guard.works("/strict/", cookie)
-        guard.logout(sid=uid("other-sid"), sub=sub)   # a sid logout: not this session
+        guard.logout(sid=uid("other-sid"))   # a sid logout of someone else: not this session
         guard.works("/app/", cookie)
         guard.logout(sub=sub)
         guard.refused("/app/", cookie)
+        # a token naming a sid and this sub also ends a session bound by sub
+        # alone (issue 12 item 5; test_store_rules.py has the whole matrix)
+        sub2 = uid("bob")
+        cookie2 = guard.login("/app/", sub=sub2)
+        guard.logout(sid=uid("other-sid"), sub=sub2)
+        guard.refused("/app/", cookie2)
 
 
 # ---------------------------------------------------------------------------

@@ -158,6 +158,8 @@ Suite *token_suite(void);
 Suite *jwe_suite(void);
 Suite *store_suite(void);
 Suite *netstore_suite(void);
+Suite *storecontract_suite(void);
+Suite *rules_suite(void);
 Suite *keysource_suite(void);
 Suite *journal_suite(void);
 Suite *record_suite(void);

@@ -27,6 +27,8 @@ int main(void)
     srunner_add_suite(sr, jwe_suite());
     srunner_add_suite(sr, store_suite());
     srunner_add_suite(sr, netstore_suite());
+    srunner_add_suite(sr, rules_suite());
+    srunner_add_suite(sr, storecontract_suite());
     srunner_add_suite(sr, keysource_suite());
     srunner_add_suite(sr, journal_suite());
     srunner_add_suite(sr, record_suite());

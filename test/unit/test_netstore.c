@@ -1,5 +1,5 @@
 /* The network stores' pure parts: key names, record encoding, expiry times,
- * the guard's decision from fetched records, the redis and memcached
+ * the redis and memcached
  * protocol parsers, the server list and the log throttle. */
 #include <stdlib.h>
 #include <string.h>
@@ -153,69 +153,6 @@ START_TEST(test_expiry_times)
     ck_assert_uint_eq(bcl_memcache_exptime(now + 366 * 86400LL, now), (uint32_t)(now + 366 * 86400LL));
     ck_assert_uint_eq(bcl_memcache_exptime(now - 5, now), 1);
     ck_assert_uint_eq(bcl_memcache_exptime(0, 0), 1);
-}
-END_TEST
-
-START_TEST(test_merge_keeps_the_later_times)
-{
-    bcl_record_t rev, old;
-    memset(&rev, 0, sizeof(rev));
-    memset(&old, 0, sizeof(old));
-    rev.kind = old.kind = BCL_REC_REVOKED_SUB;
-    rev.expires = 100; rev.t_server = 50; rev.t_op = 7;
-    old.expires = 200; old.t_server = 40; old.t_op = 9;
-    bcl_netrec_merge_revocation(&rev, &old);
-    ck_assert(rev.expires == 200 && rev.t_server == 50 && rev.t_op == 9);
-    /* another kind under the key is not merged */
-    old.kind = BCL_REC_BINDING;
-    old.t_server = 999;
-    bcl_netrec_merge_revocation(&rev, &old);
-    ck_assert(rev.t_server == 50);
-    bcl_netrec_merge_revocation(&rev, NULL);
-}
-END_TEST
-
-START_TEST(test_session_state_from_records)
-{
-    const int64_t now = 1000;
-    bcl_record_t b = binding("s1", "u1", now + 10, 500, 0), sidrev, subrev;
-    bcl_identity_t id;
-
-    memset(&sidrev, 0, sizeof(sidrev));
-    sidrev.kind = BCL_REC_REVOKED_SID;
-    sidrev.expires = now + 10;
-    memset(&subrev, 0, sizeof(subrev));
-    subrev.kind = BCL_REC_REVOKED_SUB;
-    subrev.expires = now + 10;
-
-    ck_assert_int_eq(bcl_netrec_cookie_state(NULL, NULL, NULL, now, &id), BCL_SESSION_UNBOUND);
-    ck_assert_int_eq(bcl_netrec_cookie_state(&b, NULL, NULL, now, &id), BCL_SESSION_LIVE);
-    ck_assert(memcmp(&id.sid_key, &b.sid_key, BCL_KEY_LEN) == 0 && id.began_server == 500);
-    ck_assert_int_eq(bcl_netrec_cookie_state(&b, &sidrev, NULL, now, &id), BCL_SESSION_REVOKED);
-    /* sub: began at or before the logout */
-    subrev.t_server = 500;
-    ck_assert_int_eq(bcl_netrec_cookie_state(&b, NULL, &subrev, now, &id), BCL_SESSION_REVOKED);
-    subrev.t_server = 499;
-    ck_assert_int_eq(bcl_netrec_cookie_state(&b, NULL, &subrev, now, &id), BCL_SESSION_LIVE);
-    /* expired records count as absent */
-    sidrev.expires = now;
-    ck_assert_int_eq(bcl_netrec_cookie_state(&b, &sidrev, NULL, now, &id), BCL_SESSION_LIVE);
-    b.expires = now;
-    ck_assert_int_eq(bcl_netrec_cookie_state(&b, NULL, NULL, now, &id), BCL_SESSION_UNBOUND);
-    /* a record of the wrong kind is no revocation */
-    sidrev.expires = now + 10;
-    sidrev.kind = BCL_REC_JTI;
-    b.expires = now + 10;
-    ck_assert_int_eq(bcl_netrec_cookie_state(&b, &sidrev, NULL, now, &id), BCL_SESSION_LIVE);
-    /* identity from an auth module: the OP's clock */
-    memset(&id, 0, sizeof(id));
-    bcl_hkey_sub(&id.sub_key, "https://op", "u1");
-    id.began_op = 100;
-    subrev.t_op = 100;
-    ck_assert_int_eq(bcl_netrec_identity_state(&id, NULL, &subrev, now), BCL_SESSION_REVOKED);
-    id.began_op = 101;
-    ck_assert_int_eq(bcl_netrec_identity_state(&id, NULL, &subrev, now), BCL_SESSION_LIVE);
-    ck_assert_int_eq(bcl_netrec_identity_state(&id, NULL, NULL, now), BCL_SESSION_LIVE);
 }
 END_TEST
 
@@ -386,8 +323,6 @@ Suite *netstore_suite(void)
     tcase_add_test(tc, test_encode_decode);
     tcase_add_test(tc, test_decode_refuses_foreign_values);
     tcase_add_test(tc, test_expiry_times);
-    tcase_add_test(tc, test_merge_keeps_the_later_times);
-    tcase_add_test(tc, test_session_state_from_records);
     tcase_add_test(tc, test_resp_command);
     tcase_add_test(tc, test_resp_parse);
     tcase_add_test(tc, test_resp_parse_refuses);

@@ -1,0 +1,205 @@
+/* The rules of revocation and binding (bcl_rules.c), without a store. */
+#include <string.h>
+#include <check.h>
+#include "bcl_rules.h"
+#include "test_helpers.h"
+
+static bcl_logout_t logout_of(const char *sid, const char *sub, int64_t jti_expires)
+{
+    bcl_logout_t l;
+    memset(&l, 0, sizeof(l));
+    bcl_hkey_jti(&l.jti_key, "https://op", "j");
+    l.has_sid = sid != NULL;
+    if (sid)
+        bcl_hkey_sid(&l.sid_key, "https://op", sid);
+    if (sub)
+        bcl_hkey_sub(&l.sub_key, "https://op", sub);
+    l.accepted_server = 5000000;
+    l.token_iat = 5;
+    l.jti_expires = jti_expires;
+    return l;
+}
+
+START_TEST(test_jti_expiry_is_capped)
+{
+    bcl_logout_t l = logout_of("s", NULL, 1000);
+    ck_assert(bcl_rules_jti_expires(&l, 100, 5000) == 1000);
+    ck_assert(bcl_rules_jti_expires(&l, 100, 500) == 600);
+    l.jti_expires = 50;   /* already past: at least a second */
+    ck_assert(bcl_rules_jti_expires(&l, 100, 500) == 101);
+    l.jti_expires = INT64_MAX / 2;
+    ck_assert(bcl_rules_jti_expires(&l, 100, 86400) == 100 + 86400);
+}
+END_TEST
+
+START_TEST(test_what_a_logout_writes)
+{
+    bcl_record_t r[BCL_RULES_MAX_WRITES];
+    bcl_logout_t sid = logout_of("s", NULL, 1000), both = logout_of("s", "u", 1000), sub = logout_of(NULL, "u", 1000);
+
+    ck_assert_int_eq(bcl_rules_logout_records(&sid, 100, 500, r), 2);
+    ck_assert_int_eq(r[0].kind, BCL_REC_JTI);
+    ck_assert(r[0].expires == 600);
+    ck_assert_int_eq(r[1].kind, BCL_REC_REVOKED_SID);
+    ck_assert(memcmp(&r[1].key, &sid.sid_key, BCL_KEY_LEN) == 0 && r[1].expires == 600);
+
+    ck_assert_int_eq(bcl_rules_logout_records(&both, 100, 500, r), 3);
+    ck_assert_int_eq(r[1].kind, BCL_REC_REVOKED_SID);
+    ck_assert_int_eq(r[2].kind, BCL_REC_REVOKED_SUB_NOSID);
+    ck_assert(memcmp(&r[2].key, &both.sub_key, BCL_KEY_LEN) == 0);
+    ck_assert(r[2].t_server == 5000000 && r[2].t_op == 5);
+
+    ck_assert_int_eq(bcl_rules_logout_records(&sub, 100, 500, r), 2);
+    ck_assert_int_eq(r[1].kind, BCL_REC_REVOKED_SUB);
+}
+END_TEST
+
+START_TEST(test_merge_keeps_the_later_times)
+{
+    bcl_record_t rev, old;
+    memset(&rev, 0, sizeof(rev));
+    memset(&old, 0, sizeof(old));
+    rev.kind = old.kind = BCL_REC_REVOKED_SUB;
+    rev.expires = 100; rev.t_server = 50; rev.t_op = 7;
+    old.expires = 200; old.t_server = 40; old.t_op = 9;
+    bcl_rules_merge(&rev, &old, 10);
+    ck_assert(rev.expires == 200 && rev.t_server == 50 && rev.t_op == 9);
+    /* another kind under the key, or an expired record, is not merged */
+    old.kind = BCL_REC_BINDING;
+    old.t_server = 999;
+    bcl_rules_merge(&rev, &old, 10);
+    ck_assert(rev.t_server == 50);
+    old.kind = BCL_REC_REVOKED_SUB;
+    old.expires = 10;
+    bcl_rules_merge(&rev, &old, 10);
+    ck_assert(rev.t_server == 50);
+    bcl_rules_merge(&rev, NULL, 10);
+}
+END_TEST
+
+static bcl_identity_t identity(const char *sid, const char *sub, int64_t began_us, int64_t began_op)
+{
+    bcl_identity_t id;
+    memset(&id, 0, sizeof(id));
+    if (sid)
+        bcl_hkey_sid(&id.sid_key, "https://op", sid);
+    if (sub)
+        bcl_hkey_sub(&id.sub_key, "https://op", sub);
+    id.began_server = began_us;
+    id.began_op = began_op;
+    return id;
+}
+
+static bcl_record_t revocation(int kind, int64_t expires, int64_t ts, int64_t top)
+{
+    bcl_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.kind = (uint8_t)kind;
+    r.expires = expires;
+    r.t_server = ts;
+    r.t_op = top;
+    return r;
+}
+
+/* The state from the records found for each reference. */
+static bcl_session_state_t state_with(const bcl_identity_t *id, const bcl_record_t *sid, const bcl_record_t *sub,
+                                      const bcl_record_t *nosid, int64_t now)
+{
+    bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
+    const bcl_record_t *found[BCL_RULES_MAX_REVS];
+    int n = bcl_rules_revocations_of(id, refs);
+    for (int i = 0; i < n; i++)
+        found[i] = refs[i].kind == BCL_REC_REVOKED_SID ? sid : refs[i].kind == BCL_REC_REVOKED_SUB ? sub : nosid;
+    return bcl_rules_state(id, refs, found, n, now);
+}
+
+START_TEST(test_session_state)
+{
+    const int64_t now = 1000;
+    bcl_record_t sid = revocation(BCL_REC_REVOKED_SID, now + 10, 0, 0);
+    bcl_record_t sub = revocation(BCL_REC_REVOKED_SUB, now + 10, 500, 100);
+    bcl_record_t nosid = revocation(BCL_REC_REVOKED_SUB_NOSID, now + 10, 500, 100);
+    bcl_identity_t with_sid = identity("s", "u", 400, 0), sub_only = identity(NULL, "u", 400, 0);
+    bcl_identity_t sid_only = identity("s", NULL, 400, 0), none = identity(NULL, NULL, 0, 0);
+    bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
+
+    ck_assert_int_eq(bcl_rules_revocations_of(&with_sid, refs), 2);
+    ck_assert_int_eq(bcl_rules_revocations_of(&sub_only, refs), 2);
+    ck_assert_int_eq(refs[1].kind, BCL_REC_REVOKED_SUB_NOSID);
+    ck_assert_int_eq(bcl_rules_revocations_of(&sid_only, refs), 1);
+    ck_assert_int_eq(bcl_rules_revocations_of(&none, refs), 0);
+
+    ck_assert_int_eq(state_with(&with_sid, NULL, NULL, NULL, now), BCL_SESSION_LIVE);
+    ck_assert_int_eq(state_with(&with_sid, &sid, NULL, NULL, now), BCL_SESSION_REVOKED);
+    ck_assert_int_eq(state_with(&with_sid, NULL, &sub, NULL, now), BCL_SESSION_REVOKED);
+    /* a sid+sub logout of another sid leaves a session with a known sid */
+    ck_assert_int_eq(state_with(&with_sid, NULL, NULL, &nosid, now), BCL_SESSION_LIVE);
+    /* ... and ends one bound by sub alone, begun before it */
+    ck_assert_int_eq(state_with(&sub_only, NULL, NULL, &nosid, now), BCL_SESSION_REVOKED);
+    bcl_identity_t sub_only_after = identity(NULL, "u", 501, 0);
+    ck_assert_int_eq(state_with(&sub_only_after, NULL, NULL, &nosid, now), BCL_SESSION_LIVE);
+    ck_assert_int_eq(state_with(&sub_only_after, NULL, &sub, NULL, now), BCL_SESSION_LIVE);
+    /* OP times for identities from an auth module */
+    bcl_identity_t op = identity(NULL, "u", 0, 100);
+    ck_assert_int_eq(state_with(&op, NULL, NULL, &nosid, now), BCL_SESSION_REVOKED);
+    op.began_op = 101;
+    ck_assert_int_eq(state_with(&op, NULL, &sub, &nosid, now), BCL_SESSION_LIVE);
+    /* expired records, and records of another kind, count as none */
+    sid.expires = now;
+    ck_assert_int_eq(state_with(&with_sid, &sid, NULL, NULL, now), BCL_SESSION_LIVE);
+    sid.expires = now + 10;
+    sid.kind = BCL_REC_JTI;
+    ck_assert_int_eq(state_with(&with_sid, &sid, NULL, NULL, now), BCL_SESSION_LIVE);
+    ck_assert_int_eq(state_with(&sub_only, NULL, &nosid, NULL, now), BCL_SESSION_LIVE);
+}
+END_TEST
+
+START_TEST(test_bindings_and_replays)
+{
+    bcl_identity_t id = identity("s", "u", 400, 7), got;
+    bcl_hkey_t c;
+    bcl_record_t b, j;
+
+    bcl_hkey_cookie(&c, "APP", "v", 1);
+    bcl_rules_binding_record(&b, &c, &id, 100);
+    ck_assert_int_eq(b.kind, BCL_REC_BINDING);
+    ck_assert(bcl_rules_binding_identity(&b, 99, &got));
+    ck_assert(memcmp(&got, &id, sizeof(id)) == 0);
+    ck_assert(!bcl_rules_binding_identity(&b, 100, &got));
+    ck_assert(!bcl_rules_binding_identity(NULL, 0, &got));
+    memset(&j, 0, sizeof(j));
+    j.kind = BCL_REC_JTI;
+    j.expires = 100;
+    ck_assert(bcl_rules_is_replay(&j, 99));
+    ck_assert(!bcl_rules_is_replay(&j, 100));
+    ck_assert(!bcl_rules_is_replay(NULL, 0));
+    ck_assert(!bcl_rules_is_replay(&b, 0));
+}
+END_TEST
+
+START_TEST(test_stored_keys)
+{
+    bcl_hkey_t k, out, out2;
+    bcl_hkey_sub(&k, "https://op", "u");
+    bcl_hkey_stored(&out, BCL_REC_REVOKED_SUB, &k);
+    ck_assert(memcmp(&out, &k, sizeof(k)) == 0);
+    bcl_hkey_stored(&out, BCL_REC_REVOKED_SUB_NOSID, &k);
+    ck_assert(memcmp(&out, &k, sizeof(k)) != 0);
+    bcl_hkey_stored(&out2, BCL_REC_REVOKED_SUB_NOSID, &k);
+    ck_assert(memcmp(&out, &out2, sizeof(k)) == 0);
+}
+END_TEST
+
+Suite *rules_suite(void)
+{
+    Suite *s = suite_create("rules");
+    TCase *tc = tcase_create("rules");
+    tcase_add_test(tc, test_jti_expiry_is_capped);
+    tcase_add_test(tc, test_what_a_logout_writes);
+    tcase_add_test(tc, test_merge_keeps_the_later_times);
+    tcase_add_test(tc, test_session_state);
+    tcase_add_test(tc, test_bindings_and_replays);
+    tcase_add_test(tc, test_stored_keys);
+    suite_add_tcase(s, tc);
+    return s;
+}

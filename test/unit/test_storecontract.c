@@ -1,0 +1,510 @@
+/* One contract for every store backend: the same operations, the same
+ * answers, from the shared-memory table store, a real memcached and a real
+ * redis-server. The servers are started by this suite on free loopback
+ * ports (once per test case, in the runner's process) and stopped after it;
+ * a missing server binary fails the suite, it is not skipped. Each test
+ * gets a key prefix of its own, so tests never see each other's records.
+ *
+ * The rules themselves (bcl_rules.c) are shared by every backend; this
+ * suite checks that each backend fetches and writes what the rules need. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <check.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include "bcl_rules.h"
+#include "bcl_store.h"
+#include "bcl_store_net.h"
+#include "bcl_table.h"
+#include "test_helpers.h"
+
+enum { B_TABLE, B_MEMCACHE, B_REDIS, B_COUNT };
+static const char *const backend_names[B_COUNT] = { "shm", "memcache", "redis" };
+
+/* -- servers ---------------------------------------------------------------- */
+
+typedef struct {
+    pid_t pid;
+    int port;
+    char dir[64];
+} server_t;
+
+static server_t servers[B_COUNT];
+
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0
+        && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static int port_open(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static const char *find_binary(const char *name)
+{
+    static char path[256];
+    const char *dirs[] = { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin", NULL };
+    for (int i = 0; dirs[i]; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+        if (access(path, X_OK) == 0)
+            return path;
+    }
+    return NULL;
+}
+
+/* Starts a server; on failure leaves pid 0 (the tests then fail, saying why). */
+static void start_server(int b)
+{
+    server_t *s = &servers[b];
+    char port[16];
+    const char *bin = find_binary(b == B_MEMCACHE ? "memcached" : "redis-server");
+
+    memset(s, 0, sizeof(*s));
+    if (bin == NULL)
+        return;
+    s->port = free_port();
+    if (s->port <= 0)
+        return;
+    snprintf(port, sizeof(port), "%d", s->port);
+    snprintf(s->dir, sizeof(s->dir), "/tmp/bcl-contract.XXXXXX");
+    if (mkdtemp(s->dir) == NULL)
+        return;
+    s->pid = fork();
+    if (s->pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        setsid();
+        if (b == B_MEMCACHE) {
+            if (geteuid() == 0)
+                execl(bin, bin, "-l", "127.0.0.1", "-p", port, "-U", "0", "-m", "16", "-u", "nobody", (char *)NULL);
+            else
+                execl(bin, bin, "-l", "127.0.0.1", "-p", port, "-U", "0", "-m", "16", (char *)NULL);
+        } else {
+            execl(bin, bin, "--port", port, "--bind", "127.0.0.1", "--dir", s->dir, "--save", "",
+                  "--appendonly", "no", (char *)NULL);
+        }
+        _exit(127);
+    }
+    if (s->pid < 0) {
+        s->pid = 0;
+        return;
+    }
+    for (int i = 0; i < 200; i++) {       /* up to 10 s */
+        int status;
+        if (port_open(s->port))
+            return;
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return;
+        }
+        usleep(50000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+}
+
+static void stop_server(int b)
+{
+    server_t *s = &servers[b];
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        waitpid(s->pid, NULL, 0);
+    }
+    if (s->dir[0])
+        rmdir(s->dir);
+    memset(s, 0, sizeof(*s));
+}
+
+static void start_servers(void)
+{
+    start_server(B_MEMCACHE);
+    start_server(B_REDIS);
+}
+
+static void stop_servers(void)
+{
+    stop_server(B_MEMCACHE);
+    stop_server(B_REDIS);
+}
+
+/* -- the store under test ---------------------------------------------------- */
+
+static apr_pool_t *pool;
+static void *table_mem;
+static bcl_net_health_t health;
+static th_logbuf_t logbuf;
+static bcl_logger_t logger;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+    table_mem = NULL;
+    memset(&health, 0, sizeof(health));
+    memset(&logbuf, 0, sizeof(logbuf));
+}
+
+static void teardown(void)
+{
+    free(table_mem);
+    table_mem = NULL;
+    apr_pool_destroy(pool);
+}
+
+/* A fresh, empty store of backend `b`: a new table, or a new key prefix on
+ * the backend's server. */
+static bcl_store_t *make_store(int b)
+{
+    static unsigned serial;
+    bcl_store_t *s;
+
+    if (b == B_TABLE) {
+        table_mem = malloc(bcl_table_size(256));
+        ck_assert_ptr_nonnull(table_mem);
+        return bcl_store_table_create(pool, bcl_table_init(table_mem, 256), NULL);
+    }
+    ck_assert_msg(servers[b].pid > 0, "%s could not be started for the store contract tests "
+                  "(apt-get install memcached redis-server)", b == B_MEMCACHE ? "memcached" : "redis-server");
+    bcl_net_conf_t *conf = apr_pcalloc(pool, sizeof(*conf));
+    conf->kind = b == B_MEMCACHE ? BCL_NET_MEMCACHE : BCL_NET_REDIS;
+    ck_assert_ptr_null(bcl_net_parse_servers(pool, apr_psprintf(pool, "127.0.0.1:%d", servers[b].port), 1,
+                                             &conf->servers));
+    conf->timeout = 2000000;
+    conf->prefix = apr_psprintf(pool, "t%ld.%u.%ld:", (long)getpid(), serial++, (long)time(NULL));
+    logger = th_logger(&logbuf);
+    s = bcl_store_net_create(pool, conf, &health, &logger);
+    ck_assert_int_eq(bcl_store_net_child_init(s, pool, 2), APR_SUCCESS);
+    return s;
+}
+
+/* Times: real ones, as a server sees them (memcached reads large expiry
+ * times as absolute). */
+static int64_t t0;
+
+static bcl_identity_t identity(const char *sid, const char *sub, int64_t began_us, int64_t began_op)
+{
+    bcl_identity_t id;
+    memset(&id, 0, sizeof(id));
+    if (sid)
+        bcl_hkey_sid(&id.sid_key, "https://op", sid);
+    if (sub)
+        bcl_hkey_sub(&id.sub_key, "https://op", sub);
+    id.began_server = began_us;
+    id.began_op = began_op;
+    return id;
+}
+
+static bcl_logout_t logout_of(const char *jti, const char *sid, const char *sub, int64_t accepted_us,
+                              int64_t iat, int64_t jti_expires)
+{
+    bcl_logout_t l;
+    memset(&l, 0, sizeof(l));
+    bcl_hkey_jti(&l.jti_key, "https://op", jti);
+    l.has_sid = sid != NULL;
+    if (sid)
+        bcl_hkey_sid(&l.sid_key, "https://op", sid);
+    if (sub)
+        bcl_hkey_sub(&l.sub_key, "https://op", sub);
+    l.accepted_server = accepted_us;
+    l.token_iat = iat;
+    l.jti_expires = jti_expires;
+    return l;
+}
+
+#define US(sec) ((int64_t)(sec) * 1000000)
+
+static void apply(bcl_store_t *s, const bcl_logout_t *l, int64_t now, int expect_replayed)
+{
+    int replayed = -1;
+    ck_assert_int_eq(s->ops->apply_logout(s, l, now, 600, &replayed), BCL_STORE_OK);
+    ck_assert_int_eq(replayed, expect_replayed);
+}
+
+static void bind_cookie(bcl_store_t *s, const char *value, const bcl_identity_t *id, int64_t now)
+{
+    bcl_hkey_t c;
+    bcl_hkey_cookie(&c, "APP", value, strlen(value));
+    ck_assert_int_eq(s->ops->bind(s, &c, id, now, now + 600), BCL_STORE_OK);
+}
+
+static bcl_session_state_t cookie_state(bcl_store_t *s, const char *value, int64_t now)
+{
+    bcl_hkey_t c;
+    bcl_identity_t id;
+    bcl_session_state_t st = (bcl_session_state_t)-1;
+    bcl_hkey_cookie(&c, "APP", value, strlen(value));
+    ck_assert_int_eq(s->ops->cookie_state(s, &c, now, &st, &id), BCL_STORE_OK);
+    return st;
+}
+
+static bcl_session_state_t identity_state(bcl_store_t *s, const bcl_identity_t *id, int64_t now)
+{
+    bcl_session_state_t st = (bcl_session_state_t)-1;
+    ck_assert_int_eq(s->ops->identity_state(s, id, now, &st), BCL_STORE_OK);
+    return st;
+}
+
+#define LIVE BCL_SESSION_LIVE
+#define REVOKED BCL_SESSION_REVOKED
+#define UNBOUND BCL_SESSION_UNBOUND
+
+/* -- the contract ------------------------------------------------------------ */
+
+START_TEST(test_sid_logout_ends_that_session_only)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_identity_t a = identity("s1", "alice", US(now - 100), 0), b = identity("s2", "alice", US(now - 100), 0);
+
+    bind_cookie(s, "a", &a, now);
+    bind_cookie(s, "b", &b, now);
+    ck_assert_int_eq(cookie_state(s, "a", now), LIVE);
+    bcl_logout_t l = logout_of("j1", "s1", NULL, US(now), now, now + 120);
+    apply(s, &l, now, 0);
+    ck_assert_int_eq(cookie_state(s, "a", now), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "b", now), LIVE);
+    ck_assert_int_eq(identity_state(s, &a, now), REVOKED);
+    ck_assert_int_eq(identity_state(s, &b, now), LIVE);
+}
+END_TEST
+
+START_TEST(test_replay_changes_nothing)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_identity_t later = identity(NULL, "bob", US(now + 5), 0);
+    bcl_logout_t l = logout_of("j1", NULL, "bob", US(now), now, now + 120);
+
+    apply(s, &l, now, 0);
+    bind_cookie(s, "later", &later, now + 5);
+    ck_assert_int_eq(cookie_state(s, "later", now + 5), LIVE);
+    /* the same jti again, even accepted later: a replay, nothing moves */
+    l.accepted_server = US(now + 10);
+    apply(s, &l, now + 10, 1);
+    ck_assert_int_eq(cookie_state(s, "later", now + 10), LIVE);
+}
+END_TEST
+
+START_TEST(test_sub_logout_ends_sessions_begun_before)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_identity_t before = identity("s1", "carol", US(now - 10), 0);
+    bcl_identity_t same = identity(NULL, "carol", US(now), 0);
+    bcl_identity_t after = identity("s3", "carol", US(now) + 1, 0);
+    bcl_identity_t other = identity("s4", "dave", US(now - 10), 0);
+
+    bind_cookie(s, "before", &before, now);
+    bind_cookie(s, "same", &same, now);
+    bind_cookie(s, "after", &after, now);
+    bind_cookie(s, "other", &other, now);
+    bcl_logout_t l = logout_of("j1", NULL, "carol", US(now), now, now + 120);
+    apply(s, &l, now, 0);
+    ck_assert_int_eq(cookie_state(s, "before", now), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "same", now), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "after", now), LIVE);
+    ck_assert_int_eq(cookie_state(s, "other", now), LIVE);
+    /* identities from an auth module compare the OP's iat */
+    bcl_identity_t op_before = identity("x", "carol", 0, now - 1), op_after = identity("x", "carol", 0, now + 1);
+    bcl_identity_t op_unknown = identity(NULL, "carol", 0, 0);
+    ck_assert_int_eq(identity_state(s, &op_before, now), REVOKED);
+    ck_assert_int_eq(identity_state(s, &op_after, now), LIVE);
+    ck_assert_int_eq(identity_state(s, &op_unknown, now), REVOKED);
+}
+END_TEST
+
+/* Issue 12 item 5: a token naming sid and sub also ends the sessions bound
+ * by sub alone, not a session bound to another sid. */
+START_TEST(test_sid_and_sub_logout_ends_sub_only_sessions)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_identity_t sid_bound = identity("s1", "erin", US(now - 10), 0);
+    bcl_identity_t other_sid = identity("s2", "erin", US(now - 10), 0);
+    bcl_identity_t sub_only = identity(NULL, "erin", US(now - 10), 0);
+    bcl_identity_t sub_only_after = identity(NULL, "erin", US(now) + 1, 0);
+    bcl_identity_t sid_only = identity("s2", NULL, US(now - 10), 0);
+    bcl_identity_t other_user = identity(NULL, "frank", US(now - 10), 0);
+
+    bind_cookie(s, "sid", &sid_bound, now);
+    bind_cookie(s, "othersid", &other_sid, now);
+    bind_cookie(s, "subonly", &sub_only, now);
+    bind_cookie(s, "subafter", &sub_only_after, now);
+    bind_cookie(s, "sidonly", &sid_only, now);
+    bind_cookie(s, "frank", &other_user, now);
+    bcl_logout_t l = logout_of("j1", "s1", "erin", US(now), now, now + 120);
+    apply(s, &l, now, 0);
+    ck_assert_int_eq(cookie_state(s, "sid", now), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "subonly", now), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "othersid", now), LIVE);
+    ck_assert_int_eq(cookie_state(s, "subafter", now), LIVE);
+    ck_assert_int_eq(cookie_state(s, "sidonly", now), LIVE);
+    ck_assert_int_eq(cookie_state(s, "frank", now), LIVE);
+    /* the same for identities an auth module supplies (OP times) */
+    bcl_identity_t env_sub_only = identity(NULL, "erin", 0, now - 5), env_other = identity("s9", "erin", 0, now - 5);
+    ck_assert_int_eq(identity_state(s, &env_sub_only, now), REVOKED);
+    ck_assert_int_eq(identity_state(s, &env_other, now), LIVE);
+    /* a later sub-only logout of the same user still ends every session */
+    bcl_logout_t all = logout_of("j2", NULL, "erin", US(now + 1), now + 1, now + 120);
+    apply(s, &all, now + 1, 0);
+    ck_assert_int_eq(cookie_state(s, "othersid", now + 1), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "subafter", now + 1), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "sidonly", now + 1), LIVE);
+}
+END_TEST
+
+/* A later logout of the same sub moves the revocation on; an older token
+ * arriving late never moves it back. */
+START_TEST(test_merge_keeps_the_later_logout)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_identity_t mid = identity(NULL, "gina", US(now + 5), 0);
+
+    bind_cookie(s, "mid", &mid, now);
+    bcl_logout_t first = logout_of("j1", NULL, "gina", US(now), now, now + 120);
+    apply(s, &first, now, 0);
+    ck_assert_int_eq(cookie_state(s, "mid", now), LIVE);
+    bcl_logout_t second = logout_of("j2", NULL, "gina", US(now + 10), now + 10, now + 130);
+    apply(s, &second, now + 10, 0);
+    ck_assert_int_eq(cookie_state(s, "mid", now + 10), REVOKED);
+    /* a late, older token (OP time and server time before) */
+    bcl_identity_t mid2 = identity(NULL, "gina", US(now + 12), now + 12);
+    bind_cookie(s, "mid2", &mid2, now + 12);
+    bcl_logout_t late = logout_of("j3", NULL, "gina", US(now + 3), now + 3, now + 130);
+    apply(s, &late, now + 12, 0);
+    ck_assert_int_eq(cookie_state(s, "mid", now + 12), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "mid2", now + 12), LIVE);
+    /* the revocation lives BCLRevocationLifetime (600) after the last
+     * logout accepted (the late one, at now + 12) */
+    ck_assert_int_eq(identity_state(s, &mid, now + 611), REVOKED);
+    ck_assert_int_eq(identity_state(s, &mid, now + 612), LIVE);
+}
+END_TEST
+
+START_TEST(test_revocations_expire_with_the_lifetime)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_identity_t a = identity("s1", "hal", US(now - 10), 0);
+
+    bcl_logout_t l = logout_of("j1", "s1", "hal", US(now), now, now + 120);
+    apply(s, &l, now, 0);
+    ck_assert_int_eq(identity_state(s, &a, now + 599), REVOKED);
+    ck_assert_int_eq(identity_state(s, &a, now + 600), LIVE);
+}
+END_TEST
+
+/* Issue 12 item 6: a jti is remembered until the token expires, at most
+ * BCLRevocationLifetime; a far-future exp does not pin it. */
+START_TEST(test_jti_lives_at_most_the_lifetime)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_logout_t far = logout_of("far", "s1", NULL, US(now), now, now + 10LL * 365 * 86400);
+    bcl_logout_t near = logout_of("near", "s2", NULL, US(now), now, now + 100);
+
+    apply(s, &far, now, 0);
+    apply(s, &near, now, 0);
+    apply(s, &far, now + 599, 1);
+    apply(s, &near, now + 99, 1);
+    /* the short-lived jti is gone after its exp, the far one after the lifetime */
+    apply(s, &near, now + 100, 0);
+    apply(s, &far, now + 600, 0);
+}
+END_TEST
+
+START_TEST(test_bindings)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_identity_t a = identity("s1", "ike", US(now), 0), b = identity("s2", "ike", US(now), 0);
+    bcl_identity_t none = identity(NULL, NULL, 0, 0);
+    bcl_hkey_t c;
+    bcl_identity_t got;
+    bcl_session_state_t st;
+
+    ck_assert_int_eq(cookie_state(s, "x", now), UNBOUND);
+    bind_cookie(s, "x", &a, now);
+    /* the binding gives back the identity it was made with */
+    bcl_hkey_cookie(&c, "APP", "x", 1);
+    ck_assert_int_eq(s->ops->cookie_state(s, &c, now, &st, &got), BCL_STORE_OK);
+    ck_assert_int_eq(st, LIVE);
+    ck_assert(memcmp(&got.sid_key, &a.sid_key, BCL_KEY_LEN) == 0);
+    ck_assert(memcmp(&got.sub_key, &a.sub_key, BCL_KEY_LEN) == 0);
+    ck_assert(got.began_server == a.began_server && got.began_op == 0);
+    /* binding again replaces */
+    bind_cookie(s, "x", &b, now);
+    bcl_logout_t l = logout_of("j1", "s1", NULL, US(now), now, now + 120);
+    apply(s, &l, now, 0);
+    ck_assert_int_eq(cookie_state(s, "x", now), LIVE);
+    /* unbinding forgets; unbinding nothing is fine */
+    ck_assert_int_eq(s->ops->unbind(s, &c), BCL_STORE_OK);
+    ck_assert_int_eq(cookie_state(s, "x", now), UNBOUND);
+    ck_assert_int_eq(s->ops->unbind(s, &c), BCL_STORE_OK);
+    /* a binding expires */
+    bind_cookie(s, "y", &a, now);
+    ck_assert_int_eq(cookie_state(s, "y", now + 599), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "y", now + 600), UNBOUND);
+    /* an identity naming nothing is never revoked */
+    ck_assert_int_eq(identity_state(s, &none, now), LIVE);
+}
+END_TEST
+
+Suite *storecontract_suite(void)
+{
+    Suite *s = suite_create("store-contract");
+    TCase *tc = tcase_create("every-backend");
+
+    t0 = (int64_t)time(NULL);
+    tcase_add_unchecked_fixture(tc, start_servers, stop_servers);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_sid_logout_ends_that_session_only, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_replay_changes_nothing, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_sub_logout_ends_sessions_begun_before, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_sid_and_sub_logout_ends_sub_only_sessions, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_merge_keeps_the_later_logout, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_revocations_expire_with_the_lifetime, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_jti_lives_at_most_the_lifetime, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_bindings, 0, B_COUNT);
+    suite_add_tcase(s, tc);
+    (void)backend_names;
+    return s;
+}
