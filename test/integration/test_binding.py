@@ -404,6 +404,26 @@ class TestStolenCopy:
         refused(srv, loc, APPSESSION, v, TAG_REVOKED)
         refused(srv, "/app/", APPSESSION, v, TAG_REVOKED)
 
+    @pytest.mark.parametrize("decoy", ["empty", "same"])
+    def test_copies_that_do_not_differ_pass_but_drop_nothing(self, srv, base, suspicious, decoy):
+        """An empty copy or the same value twice is not suspicious: even by
+        default the request reaches the app, and the binding rules keep V
+        bound (two copies: the app's expiry drops nothing)."""
+        loc = at(base, suspicious)
+        sid = uid("victim")
+        v = py_login(srv, loc, sid)
+        other = "%s=" % APPSESSION if decoy == "empty" else "%s=%s" % (APPSESSION, v)
+        mark = srv.h.log_mark()
+        r, tag = srv.get(loc + "logout-local", cookie="%s; %s=%s" % (other, APPSESSION, v))
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        assert len(app_seen(srv, tag)) == 1
+        srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
+        log = srv.h.log_since(mark)
+        assert TAG_DROPPED not in log and TAG_SUSPICIOUS not in log, log
+        works(srv, "/strict/", APPSESSION, v)        # still bound
+        srv.logout(sid=sid)
+        refused(srv, loc, APPSESSION, v, TAG_REVOKED)
+
     def test_expiry_of_the_only_copy_still_drops_its_binding(self, srv, base, suspicious):
         loc = at(base, suspicious)
         sid = uid("solo")
@@ -494,6 +514,33 @@ class TestStolenCopy:
         srv.logout(sid=sid)
         refused(srv, loc, APPSESSION, v, TAG_REVOKED)
         works(srv, loc, APPSESSION, t)
+
+
+@pytest.mark.parametrize("what", ["logout-local", "rotate", "bind"])
+def test_differing_copies_in_pass_mode_reach_the_app_without_any_copy(srv, what):
+    """BCLOnRevoked pass, BCLSuspiciousCookie deny (default): the request
+    with a decoy beside the stolen copy is refused as suspicious, the app
+    answers it without any copy, and whatever that answer does (expire the
+    cookie, set a new one, name the thief's session) leaves V bound."""
+    sid, thief = uid("victim"), uid("thief")
+    v = py_login(srv, "/pass/", sid)
+    mark = srv.h.log_mark()
+    r, tag = srv.get("/pass/" + what, params={"sid": thief},
+                     cookie="%s=decoy%s; %s=%s; lang=en" % (APPSESSION, uuid.uuid4().hex, APPSESSION, v))
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert_no_bind_header(r)
+    seen = app_seen(srv, tag)
+    assert len(seen) == 1 and seen[0]["cookie"] == "lang=en", seen
+    line = srv.h.wait_log(TAG_SUSPICIOUS, APPSESSION, "several copies", "action=pass", since=mark)
+    assert v not in line, line
+    log = srv.h.log_since(mark)
+    for t in (TAG_BOUND, TAG_DROPPED, TAG_REBIND_REFUSED, TAG_AMBIGUOUS, TAG_WITHHELD):
+        assert t not in log, "%s after a refused request:\n%s" % (t, log)
+    works(srv, "/strict/", APPSESSION, v)        # still bound, to the victim
+    srv.logout(sid=thief)
+    works(srv, "/pass/", APPSESSION, v)
+    srv.logout(sid=sid)
+    refused(srv, "/app/", APPSESSION, v, TAG_REVOKED)
 
 
 @pytest.mark.parametrize("suspicious", SUSPICIOUS)
