@@ -354,8 +354,8 @@ def decoy_value(srv, loc):
 def test_unbound_copy_beside_a_bound_one_is_refused_under_deny(srv, suspicious):
     """BCLUnboundSession deny: a cookie the store does not know is refused
     even when a bound one rides along (the app may use the unknown one).
-    By default the two differing copies are refused as suspicious (BCL0210)
-    before the store is asked; with `allow`, as unknown (BCL0201)."""
+    By default the two differing copies are refused as suspicious
+    (BCL0210); with `allow`, as unknown (BCL0201)."""
     loc = at("/strict/", suspicious)
     v = py_login(srv, loc, uid("sid"))
     for header in ("%s=unknown%s; %s=%s" % (APPSESSION, uuid.uuid4().hex, APPSESSION, v),
