@@ -17,8 +17,20 @@ One httpd per MPM (prefork, event) with:
   /pub/                    unguarded mod_include pages that include
                            /app/, /strict/ and /pass/ content (include virtual)
   /rw/check                mod_rewrite: a `-U` look-up into /app/
+  /app-allow/ /strict-allow/ /php-allow/ /phps-allow/ /cgi-allow/ /cgis-allow/
+                           /app/, /strict/, /php/, /phps/, /cgi/, /cgis/
+                           with `BCLSuspiciousCookie allow`
 and the receiver at /bcl. Asserted: status codes, Set-Cookie, what each app
 received (its own request log), and the error log's tags.
+
+A request that carries several copies of a session cookie with different
+values is refused at the edge by default (`BCLSuspiciousCookie deny`,
+BCL0210); the binding rules are the second line, for locations that set
+`BCLSuspiciousCookie allow`. Every duplicate-copy sequence runs in both
+worlds (parameter `suspicious`): with `deny` the request is refused, the
+backend never sees it and no binding changes; with `allow` the app answers
+and the binding rules decide. Either way the stolen copy stays bound and
+dies with the victim's logout.
 
     /usr/bin/python3 -m pytest -q test/integration/test_binding.py
 """
@@ -45,6 +57,7 @@ CGISESSION = backends.CgiApp.COOKIE
 BIND_HEADER = backends.BIND_HEADER
 
 TAG_REVOKED = "BCL0200"
+TAG_SUSPICIOUS = "BCL0210"
 TAG_UNBOUND = "BCL0201"
 TAG_BOUND = "BCL0202"
 TAG_DROPPED = "BCL0204"
@@ -54,6 +67,14 @@ TAG_WITHHELD = "BCL0222"
 
 LOGLEVEL = "warn backchannel_logout:debug"
 STRICT = "BCLUnboundSession deny"
+ALLOW = "BCLSuspiciousCookie allow"
+SUSPICIOUS = ["deny", "allow"]
+
+
+def at(loc, suspicious):
+    """The location `loc` under `BCLSuspiciousCookie <suspicious>`:
+    /app/ itself for the default (deny), /app-allow/ for allow."""
+    return loc if suspicious == "deny" else loc[:-1] + "-allow/"
 
 
 # ---------------------------------------------------------------------------
@@ -74,18 +95,23 @@ def _config(h, app, php, cgi, gateways, jwks):
              "</Location>"]
     for loc, extra in (("/app/", []), ("/strict/", [STRICT]), ("/pass/", ["BCLOnRevoked pass"]),
                        ("/apperr/", ["ProxyErrorOverride On"]),
-                       ("/strictdoc/", [STRICT, "ErrorDocument 401 /pub/denied.html"])):
+                       ("/strictdoc/", [STRICT, "ErrorDocument 401 /pub/denied.html"]),
+                       ("/app-allow/", [ALLOW]), ("/strict-allow/", [STRICT, ALLOW])):
         parts.append('<Location "%s">' % loc)
         parts.extend("    " + l for l in _guard(APPSESSION, extra))
         parts.append("    ProxyPass http://127.0.0.1:%d/" % app.port)
         parts.append("</Location>")
     parts.append(php.httpd_config("/php/", _guard(PHPSESSID)))
     parts.append(php.httpd_config("/phps/", _guard(PHPSESSID, [STRICT])))
+    parts.append(php.httpd_config("/php-allow/", _guard(PHPSESSID, [ALLOW])))
+    parts.append(php.httpd_config("/phps-allow/", _guard(PHPSESSID, [STRICT, ALLOW])))
     parts.append(php.httpd_config("/phperr/", _guard(PHPSESSID, ["ProxyErrorOverride On"])))
     parts.append(php.httpd_config("/phperrdoc/", _guard(PHPSESSID, [
         "ProxyErrorOverride On", "ErrorDocument 403 /pub/denied.html"])))
     parts.append(cgi.httpd_config("/cgi/", _guard(CGISESSION)))
     parts.append(cgi.httpd_config("/cgis/", _guard(CGISESSION, [STRICT])))
+    parts.append(cgi.httpd_config("/cgi-allow/", _guard(CGISESSION, [ALLOW])))
+    parts.append(cgi.httpd_config("/cgis-allow/", _guard(CGISESSION, [STRICT, ALLOW])))
     parts.append(cgi.httpd_config("/cgipass/", _guard(CGISESSION, ["BCLOnRevoked pass"])))
     for gw in gateways:
         parts.append(gw.httpd_config("/%s/" % gw.protocol, _guard(CGISESSION)))
@@ -273,6 +299,38 @@ def refused(srv, loc, name, value, tag_expected=TAG_REVOKED, what="whoami", seen
     return r
 
 
+def copies_refused(srv, path, header, name, seen, params=None, secrets=()):
+    """BCLSuspiciousCookie deny: a request carrying several copies of
+    `name` with different values is refused at the edge (401, the name
+    expired, BCL0210 naming the cookie and none of the values), the backend
+    never receives it, and no binding is made, dropped or re-bound."""
+    mark = srv.h.log_mark()
+    r, tag = srv.get(path, cookie=header, params=params)
+    assert r.status_code == 401, "expected 401 for differing copies at %s, got %d: %s" % (
+        path, r.status_code, r.text[:300])
+    assert_expiring(r, name)
+    assert_no_bind_header(r)
+    assert seen(tag) == [], "the backend received a request with differing copies"
+    line = srv.h.wait_log(TAG_SUSPICIOUS, name, "several copies", "action=deny", since=mark)
+    for v in secrets:
+        assert v not in line, line
+    log = srv.h.log_since(mark)
+    for t in (TAG_BOUND, TAG_DROPPED, TAG_REBIND_REFUSED, TAG_AMBIGUOUS, TAG_WITHHELD):
+        assert t not in log, "a refused request changed a binding (%s):\n%s" % (t, log)
+    return r
+
+
+def send_copies(srv, suspicious, path, header, name=APPSESSION, seen=None, params=None, secrets=()):
+    """Sends a request whose Cookie header carries several differing copies
+    of `name`. Under deny it must be refused (copies_refused) and (None,
+    None) is returned; under allow it goes to the app: (response, tag)."""
+    seen = seen or (lambda t: app_seen(srv, t))
+    if suspicious == "deny":
+        copies_refused(srv, path, header, name, seen, params=params, secrets=secrets)
+        return None, None
+    return srv.get(path, cookie=header, params=params)
+
+
 # ---------------------------------------------------------------------------
 # item 2: a request cannot steer bindings (guard_app.py behind mod_proxy_http)
 # ---------------------------------------------------------------------------
@@ -287,52 +345,87 @@ def py_login(srv, loc, sid, cookie=None):
 def decoy_value(srv, loc):
     """A decoy the location lets through: any junk where unbound cookies
     pass, the thief's own bound session under BCLUnboundSession deny."""
-    if loc == "/strict/":
+    if loc.startswith("/strict"):
         return py_login(srv, loc, uid("thief"))
     return "decoy" + uuid.uuid4().hex
 
 
-def test_unbound_copy_beside_a_bound_one_is_refused_under_deny(srv):
+@pytest.mark.parametrize("suspicious", SUSPICIOUS)
+def test_unbound_copy_beside_a_bound_one_is_refused_under_deny(srv, suspicious):
     """BCLUnboundSession deny: a cookie the store does not know is refused
-    even when a bound one rides along (the app may use the unknown one)."""
-    v = py_login(srv, "/strict/", uid("sid"))
+    even when a bound one rides along (the app may use the unknown one).
+    By default the two differing copies are refused as suspicious
+    (BCL0210); with `allow`, as unknown (BCL0201)."""
+    loc = at("/strict/", suspicious)
+    v = py_login(srv, loc, uid("sid"))
     for header in ("%s=unknown%s; %s=%s" % (APPSESSION, uuid.uuid4().hex, APPSESSION, v),
                    "%s=%s; %s=unknown%s" % (APPSESSION, v, APPSESSION, uuid.uuid4().hex)):
+        if suspicious == "deny":
+            copies_refused(srv, loc + "whoami", header, APPSESSION, lambda t: app_seen(srv, t),
+                           secrets=[v])
+            continue
         mark = srv.h.log_mark()
-        r, tag = srv.get("/strict/whoami", cookie=header)
+        r, tag = srv.get(loc + "whoami", cookie=header)
         assert r.status_code == 401, (header, r.status_code)
         assert_expiring(r, APPSESSION)
         assert app_seen(srv, tag) == []
         srv.h.wait_log(TAG_UNBOUND, since=mark)
-    works(srv, "/strict/", APPSESSION, v)
+    works(srv, loc, APPSESSION, v)
 
 
-@pytest.mark.parametrize("loc", ["/app/", "/strict/"])
+@pytest.mark.parametrize("suspicious", SUSPICIOUS)
+@pytest.mark.parametrize("base", ["/app/", "/strict/"])
 class TestStolenCopy:
     """A thief holds a copy of the victim's cookie V. Whatever he sends to
-    the app first, V must die with the victim's logout at the OP."""
+    the app first, V must die with the victim's logout at the OP.
+    `base` is the default location or the one with `BCLUnboundSession
+    deny`; `suspicious` is BCLSuspiciousCookie (deny: a request with
+    differing copies never reaches the app; allow: the binding rules)."""
 
     @pytest.mark.parametrize("order", ["decoy-first", "decoy-last"])
-    def test_app_expiring_a_decoy_does_not_unbind_the_stolen_copy(self, srv, loc, order):
+    def test_app_expiring_a_decoy_does_not_unbind_the_stolen_copy(self, srv, base, suspicious, order):
+        loc = at(base, suspicious)
         sid = uid("victim")
         v = py_login(srv, loc, sid)
         decoy = "%s=%s" % (APPSESSION, decoy_value(srv, loc))
         stolen = "%s=%s" % (APPSESSION, v)
         header = "; ".join([decoy, stolen] if order == "decoy-first" else [stolen, decoy])
         mark = srv.h.log_mark()
-        r, tag = srv.get(loc + "logout-local", cookie=header)
-        assert r.status_code == 200
-        assert len(app_seen(srv, tag)) == 1
-        # the app's own expiry reaches the client, but drops no binding
-        assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION], set_cookies(r)
-        srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
+        r, tag = send_copies(srv, suspicious, loc + "logout-local", header, secrets=[v])
+        if r is not None:
+            assert r.status_code == 200
+            assert len(app_seen(srv, tag)) == 1
+            # the app's own expiry reaches the client, but drops no binding
+            assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION], set_cookies(r)
+            srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
         assert TAG_DROPPED not in srv.h.log_since(mark)
         works(srv, "/strict/", APPSESSION, v)        # still bound
         srv.logout(sid=sid)
         refused(srv, loc, APPSESSION, v, TAG_REVOKED)
         refused(srv, "/app/", APPSESSION, v, TAG_REVOKED)
 
-    def test_expiry_of_the_only_copy_still_drops_its_binding(self, srv, loc):
+    @pytest.mark.parametrize("decoy", ["empty", "same"])
+    def test_copies_that_do_not_differ_pass_but_drop_nothing(self, srv, base, suspicious, decoy):
+        """An empty copy or the same value twice is not suspicious: even by
+        default the request reaches the app, and the binding rules keep V
+        bound (two copies: the app's expiry drops nothing)."""
+        loc = at(base, suspicious)
+        sid = uid("victim")
+        v = py_login(srv, loc, sid)
+        other = "%s=" % APPSESSION if decoy == "empty" else "%s=%s" % (APPSESSION, v)
+        mark = srv.h.log_mark()
+        r, tag = srv.get(loc + "logout-local", cookie="%s; %s=%s" % (other, APPSESSION, v))
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        assert len(app_seen(srv, tag)) == 1
+        srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
+        log = srv.h.log_since(mark)
+        assert TAG_DROPPED not in log and TAG_SUSPICIOUS not in log, log
+        works(srv, "/strict/", APPSESSION, v)        # still bound
+        srv.logout(sid=sid)
+        refused(srv, loc, APPSESSION, v, TAG_REVOKED)
+
+    def test_expiry_of_the_only_copy_still_drops_its_binding(self, srv, base, suspicious):
+        loc = at(base, suspicious)
         sid = uid("solo")
         v = py_login(srv, loc, sid)
         mark = srv.h.log_mark()
@@ -341,9 +434,10 @@ class TestStolenCopy:
         srv.h.wait_log(TAG_DROPPED, since=mark)
         refused(srv, "/strict/", APPSESSION, v, TAG_UNBOUND)
 
-    def test_binding_header_cannot_rebind_the_stolen_copy(self, srv, loc):
+    def test_binding_header_cannot_rebind_the_stolen_copy(self, srv, base, suspicious):
         """The thief sends V alone to a page that names his own session
         without setting a cookie: V is not re-bound to him."""
+        loc = at(base, suspicious)
         sid, thief = uid("victim"), uid("thief")
         v = py_login(srv, loc, sid)
         mark = srv.h.log_mark()
@@ -357,57 +451,112 @@ class TestStolenCopy:
         srv.logout(sid=sid)                        # the victim's does
         refused(srv, loc, APPSESSION, v, TAG_REVOKED)
 
-    def test_binding_header_with_two_copies_binds_nothing(self, srv, loc):
+    def test_binding_header_with_two_copies_binds_nothing(self, srv, base, suspicious):
         """The thief sends his own session and the stolen one to a page
         that names his session without setting a cookie."""
+        loc = at(base, suspicious)
         sid, thief = uid("victim"), uid("thief")
         v = py_login(srv, loc, sid)
         t = py_login(srv, loc, thief)
         mark = srv.h.log_mark()
-        r, _ = srv.get(loc + "bind", cookie="%s=%s; %s=%s" % (APPSESSION, t, APPSESSION, v),
-                       params={"sid": thief})
-        assert r.status_code == 200
-        assert_no_bind_header(r)
-        srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
+        r, _ = send_copies(srv, suspicious, loc + "bind", "%s=%s; %s=%s" % (APPSESSION, t, APPSESSION, v),
+                           params={"sid": thief}, secrets=[t, v])
+        if r is not None:
+            assert r.status_code == 200
+            assert_no_bind_header(r)
+            srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
         srv.logout(sid=thief)
         refused(srv, loc, APPSESSION, t, TAG_REVOKED)
         works(srv, loc, APPSESSION, v)
+        works(srv, "/strict/", APPSESSION, v)      # still bound
         srv.logout(sid=sid)
         refused(srv, loc, APPSESSION, v, TAG_REVOKED)
 
-    def test_login_beside_a_stolen_copy_binds_only_the_new_value(self, srv, loc):
+    def test_login_beside_a_stolen_copy_binds_only_the_new_value(self, srv, base, suspicious):
+        loc = at(base, suspicious)
         sid, thief = uid("victim"), uid("thief")
         v = py_login(srv, loc, sid)
-        n = py_login(srv, loc, thief, cookie="%s=%s; %s=%s" % (APPSESSION, decoy_value(srv, loc), APPSESSION, v))
+        header = "%s=%s; %s=%s" % (APPSESSION, decoy_value(srv, loc), APPSESSION, v)
+        if suspicious == "deny":
+            # the login never happens: the thief gets no session from it
+            copies_refused(srv, loc + "login", header, APPSESSION, lambda t: app_seen(srv, t),
+                           params={"sid": thief}, secrets=[v])
+            works(srv, "/strict/", APPSESSION, v)  # still bound
+            srv.logout(sid=thief)                  # his logout does not touch V
+            works(srv, loc, APPSESSION, v)
+            srv.logout(sid=sid)
+            refused(srv, loc, APPSESSION, v, TAG_REVOKED)
+            return
+        n = py_login(srv, loc, thief, cookie=header)
         srv.logout(sid=sid)
         refused(srv, loc, APPSESSION, v, TAG_REVOKED)
         works(srv, loc, APPSESSION, n)
         srv.logout(sid=thief)
         refused(srv, loc, APPSESSION, n, TAG_REVOKED)
 
-    def test_rotation_beside_another_session_is_withheld(self, srv, loc):
+    def test_rotation_beside_another_session_is_withheld(self, srv, base, suspicious):
         """The thief's own live session and the stolen one in one request:
         whichever the app rotates, the fresh value would escape one of the
         two logouts, so it is not handed out."""
+        loc = at(base, suspicious)
         sid, thief = uid("victim"), uid("thief")
         v = py_login(srv, loc, sid)
         t = py_login(srv, loc, thief)
         mark = srv.h.log_mark()
-        r, tag = srv.get(loc + "rotate", cookie="%s=%s; %s=%s" % (APPSESSION, t, APPSESSION, v))
-        assert r.status_code == 200
-        assert len(app_seen(srv, tag)) == 1
-        assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION] == [], set_cookies(r)
-        srv.h.wait_log(TAG_WITHHELD, since=mark)
+        r, tag = send_copies(srv, suspicious, loc + "rotate", "%s=%s; %s=%s" % (APPSESSION, t, APPSESSION, v),
+                             secrets=[t, v])
+        if r is not None:
+            assert r.status_code == 200
+            assert len(app_seen(srv, tag)) == 1
+            assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION] == [], set_cookies(r)
+            srv.h.wait_log(TAG_WITHHELD, since=mark)
+        works(srv, "/strict/", APPSESSION, v)      # still bound
         srv.logout(sid=sid)
         refused(srv, loc, APPSESSION, v, TAG_REVOKED)
         works(srv, loc, APPSESSION, t)
 
 
-def test_rotation_beside_an_unbound_decoy_inherits_the_stolen_session(srv):
+@pytest.mark.parametrize("what", ["logout-local", "rotate", "bind"])
+def test_differing_copies_in_pass_mode_reach_the_app_without_any_copy(srv, what):
+    """BCLOnRevoked pass, BCLSuspiciousCookie deny (default): the request
+    with a decoy beside the stolen copy is refused as suspicious, the app
+    answers it without any copy, and whatever that answer does (expire the
+    cookie, set a new one, name the thief's session) leaves V bound."""
+    sid, thief = uid("victim"), uid("thief")
+    v = py_login(srv, "/pass/", sid)
+    mark = srv.h.log_mark()
+    r, tag = srv.get("/pass/" + what, params={"sid": thief},
+                     cookie="%s=decoy%s; %s=%s; lang=en" % (APPSESSION, uuid.uuid4().hex, APPSESSION, v))
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert_no_bind_header(r)
+    seen = app_seen(srv, tag)
+    assert len(seen) == 1 and seen[0]["cookie"] == "lang=en", seen
+    line = srv.h.wait_log(TAG_SUSPICIOUS, APPSESSION, "several copies", "action=pass", since=mark)
+    assert v not in line, line
+    log = srv.h.log_since(mark)
+    for t in (TAG_BOUND, TAG_DROPPED, TAG_REBIND_REFUSED, TAG_AMBIGUOUS, TAG_WITHHELD):
+        assert t not in log, "%s after a refused request:\n%s" % (t, log)
+    works(srv, "/strict/", APPSESSION, v)        # still bound, to the victim
+    srv.logout(sid=thief)
+    works(srv, "/pass/", APPSESSION, v)
+    srv.logout(sid=sid)
+    refused(srv, "/app/", APPSESSION, v, TAG_REVOKED)
+
+
+@pytest.mark.parametrize("suspicious", SUSPICIOUS)
+def test_rotation_beside_an_unbound_decoy_inherits_the_stolen_session(srv, suspicious):
     """(/app/ only: an unbound decoy is refused under BCLUnboundSession deny.)"""
+    loc = at("/app/", suspicious)
     sid = uid("victim")
-    v = py_login(srv, "/app/", sid)
-    r, _ = srv.get("/app/rotate", cookie="%s=decoy%s; %s=%s" % (APPSESSION, uuid.uuid4().hex, APPSESSION, v))
+    v = py_login(srv, loc, sid)
+    r, _ = send_copies(srv, suspicious, loc + "rotate",
+                       "%s=decoy%s; %s=%s" % (APPSESSION, uuid.uuid4().hex, APPSESSION, v), secrets=[v])
+    if r is None:
+        works(srv, "/strict/", APPSESSION, v)      # still bound
+        srv.logout(sid=sid)
+        refused(srv, loc, APPSESSION, v, TAG_REVOKED)
+        refused(srv, "/app/", APPSESSION, v, TAG_REVOKED)
+        return
     assert r.status_code == 200
     n = new_value(r, APPSESSION)
     works(srv, "/strict/", APPSESSION, n)
@@ -496,16 +645,22 @@ class TestPhpFpm:
         srv.h.wait_log(TAG_DROPPED, since=mark)
         php_refused(srv, "/phps/", v, TAG_UNBOUND)
 
-    def test_decoy_first_then_logout_local(self, srv, loc):
+    @pytest.mark.parametrize("suspicious", SUSPICIOUS)
+    def test_decoy_first_then_logout_local(self, srv, loc, suspicious):
         """PHP reads the first PHPSESSID: a decoy first makes PHP end (and
-        expire) a session that is not the stolen one."""
+        expire) a session that is not the stolen one. By default the
+        request never reaches PHP (differing copies, BCL0210)."""
+        loc = at(loc, suspicious)
         sid, sub = uid("sid"), uid("sam")
         v, _ = php_login(srv, loc, sid, sub)
         decoy = "%s=%s" % (PHPSESSID, "d" + uuid.uuid4().hex[:25])
         mark = srv.h.log_mark()
-        r, tag = php_get(srv, "/php/", "logout-local", cookie="%s; %s=%s" % (decoy, PHPSESSID, v))
-        assert r.status_code == 200 and len(srv.php.seen(tag)) == 1
-        srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
+        r, tag = send_copies(srv, suspicious, at("/php/", suspicious) + "app.php",
+                             "%s; %s=%s" % (decoy, PHPSESSID, v), name=PHPSESSID, seen=srv.php.seen,
+                             params={"do": "logout-local"}, secrets=[v])
+        if r is not None:
+            assert r.status_code == 200 and len(srv.php.seen(tag)) == 1
+            srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
         php_works(srv, "/phps/", v, sub)          # PHP kept it, and so did the guard
         srv.logout(sid=sid)
         php_refused(srv, loc, v)
@@ -575,7 +730,9 @@ class TestCgi:
         cgi_refused(srv, loc, v)
         cgi_refused(srv, "/cgi/", v)
 
-    def test_rotation_and_decoy_expiry(self, srv, loc):
+    @pytest.mark.parametrize("suspicious", SUSPICIOUS)
+    def test_rotation_and_decoy_expiry(self, srv, loc, suspicious):
+        loc = at(loc, suspicious)
         sid, sub = uid("sid"), uid("xena")
         r, _ = cgi_get(srv, loc, "login", sid=sid, sub=sub)
         v = new_value(r, CGISESSION)
@@ -584,9 +741,14 @@ class TestCgi:
         n = new_value(r, CGISESSION)
         cgi_works(srv, "/cgis/", n, sub)
         mark = srv.h.log_mark()
-        r, _ = cgi_get(srv, "/cgi/", "logout-local", cookie="%s=decoy; %s=%s" % (CGISESSION, CGISESSION, n))
-        assert r.status_code == 200
-        srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
+        r, tag = send_copies(srv, suspicious, at("/cgi/", suspicious) + "app.cgi",
+                             "%s=decoy; %s=%s" % (CGISESSION, CGISESSION, n), name=CGISESSION,
+                             seen=srv.cgi.seen, params={"do": "logout-local"}, secrets=[n])
+        if r is not None:
+            assert r.status_code == 200 and len(srv.cgi.seen(tag)) == 1
+            srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
+        assert TAG_DROPPED not in srv.h.log_since(mark)
+        cgi_works(srv, "/cgis/", n, sub)          # still bound
         srv.logout(sid=sid)
         cgi_refused(srv, loc, n)
         cgi_refused(srv, loc, v)
