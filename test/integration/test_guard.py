@@ -14,8 +14,6 @@ import http.cookiejar
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,6 +21,7 @@ import uuid
 import pytest
 
 import guard_app
+import backends
 import harness
 import keys
 import tokens
@@ -50,37 +49,8 @@ LOGLEVEL = "warn backchannel_logout:debug"
 # the backend
 # ---------------------------------------------------------------------------
 
-class Backend:
-    """guard_app.py in its own process on a free loopback port."""
-
-    def __init__(self):
-        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guard_app.py")
-        self.proc = subprocess.Popen([sys.executable, script, "0"], stdout=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        line = self.proc.stdout.readline().decode()
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError("guard_app.py did not start: %r" % line)
-        self.port = int(line.split()[1])
-        self.session = harness.client()
-
-    def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def seen(self, tag):
-        """Every request the backend received whose path contains `tag`."""
-        r = self.session.get(self.url("/_seen"), params={"tag": tag}, timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+# guard_app.py in its own process (backends.py, shared with the other guard suites)
+Backend = backends.GuardApp
 
 
 @pytest.fixture(scope="module")
