@@ -180,59 +180,54 @@ static void log_source(server_rec *s, apr_pool_t *p, const bcl_key_source_t *src
  * receiver without keys (503) until the first fetch. */
 #define CARRY_KEY "mod_backchannel_logout:keys-carried"
 
+/* Everything carried lives in its own subpool of the process pool, found by
+ * userdata with no destructor: when httpd destroys the process pool at stop
+ * (after it has unloaded this module) only APR's code runs. No cleanup or
+ * destructor of this module may be registered there. */
 typedef struct {
+    apr_pool_t *pool;
     int n;
     struct carried_entry {
         bcl_keysrc_kind_t kind;
-        char *url;
+        const char *url;
         bcl_keys_slot_t slot;
         char *doc;
     } *e;
 } carried_t;
 
-static void carried_free(carried_t *c)
+static carried_t *carried_get(server_rec *s)
 {
+    void *data = NULL;
+    apr_pool_userdata_get(&data, CARRY_KEY, s->process->pool);
+    return data;
+}
+
+/* Drops what the last generation carried (the subpool goes with it). */
+static void carried_drop(server_rec *s)
+{
+    carried_t *c = carried_get(s);
     if (c == NULL)
         return;
-    for (int i = 0; i < c->n; i++) {
-        free(c->e[i].url);
-        free(c->e[i].doc);
-    }
-    free(c->e);
-    free(c);
-}
-
-static apr_status_t carried_cleanup(void *data)
-{
-    carried_free(data);
-    return APR_SUCCESS;
-}
-
-static void carried_set(server_rec *s, carried_t *c)
-{
-    void *old = NULL;
-    apr_pool_userdata_get(&old, CARRY_KEY, s->process->pool);
-    if (old != NULL && old != c) {
-        apr_pool_cleanup_kill(s->process->pool, old, carried_cleanup);
-        carried_free(old);
-    }
-    apr_pool_userdata_set(c, CARRY_KEY, c ? carried_cleanup : NULL, s->process->pool);
+    apr_pool_userdata_set(NULL, CARRY_KEY, apr_pool_cleanup_null, s->process->pool);
+    apr_pool_destroy(c->pool);
 }
 
 /* Runs when the generation's pool is cleared, before its segment goes. */
 static apr_status_t carry_out(void *data)
 {
     bcl_keys_rt_t *rt = data;
+    apr_pool_t *keep = rt->s->process->pool, *sub = NULL;
     carried_t *c;
 
     /* only the parent reloads; a child that exits may run pool cleanups too */
     if (getpid() != rt->parent_pid)
         return APR_SUCCESS;
-    c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->e = calloc((size_t)rt->sources->nelts, sizeof(*c->e))) == NULL) {
-        free(c);
+    carried_drop(rt->s);
+    if (apr_pool_create(&sub, keep) != APR_SUCCESS)
         return APR_SUCCESS;
-    }
+    c = apr_pcalloc(sub, sizeof(*c));
+    c->pool = sub;
+    c->e = apr_pcalloc(sub, sizeof(*c->e) * (apr_size_t)rt->sources->nelts);
     if (bcl_keys_lock(rt) == 0) {
         for (int i = 0; i < rt->sources->nelts; i++) {
             bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
@@ -241,27 +236,24 @@ static apr_status_t carry_out(void *data)
                 continue;
             e->kind = src->kind;
             e->slot = *src->slot;
-            e->url = strdup(src->url);
-            e->doc = malloc(src->slot->doc_len + 1);
-            if (e->url == NULL || e->doc == NULL) {
-                free(e->url);
-                free(e->doc);
-                continue;
-            }
-            memcpy(e->doc, src->doc, src->slot->doc_len);
+            e->url = apr_pstrdup(sub, src->url);
+            e->doc = apr_pmemdup(sub, src->doc, src->slot->doc_len);
             c->n++;
         }
         bcl_keys_unlock(rt);
     }
-    carried_set(rt->s, c);
+    if (c->n == 0) {
+        apr_pool_destroy(sub);
+        return APR_SUCCESS;
+    }
+    apr_pool_userdata_set(c, CARRY_KEY, apr_pool_cleanup_null, keep);
     return APR_SUCCESS;
 }
 
 static void carry_in(server_rec *s, bcl_keys_rt_t *rt)
 {
-    carried_t *c = NULL;
+    carried_t *c = carried_get(s);
 
-    apr_pool_userdata_get((void **)&c, CARRY_KEY, s->process->pool);
     if (c == NULL)
         return;
     for (int i = 0; i < c->n; i++) {
@@ -276,7 +268,7 @@ static void carry_in(server_rec *s, bcl_keys_rt_t *rt)
                      "%u key(s), kids [%s], generation %" APR_UINT64_T_FMT, src->url, src->slot->nkids,
                      src->slot->kids, src->slot->generation);
     }
-    carried_set(s, NULL);
+    carried_drop(s);
 }
 
 apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp, bcl_keys_rt_t **out)
