@@ -4,6 +4,7 @@
 #include <httpd.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
 #include <apr_strings.h>
@@ -103,8 +104,11 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *pool)
 
     if (state == AP_WATCHDOG_STATE_STOPPING)
         return APR_SUCCESS;
-    if (apr_pool_create(&tick, pool) != APR_SUCCESS)
-        return APR_ENOMEM;
+    apr_atomic_inc32(&rt->inflight);
+    if (apr_atomic_read32(&rt->stopping) || apr_pool_create(&tick, pool) != APR_SUCCESS) {
+        apr_atomic_dec32(&rt->inflight);
+        return APR_SUCCESS;
+    }
     for (int i = 0; i < rt->sources->nelts; i++) {
         bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
         apr_time_t now = apr_time_now();
@@ -117,12 +121,13 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *pool)
         why = src->slot->generation == 0 && src->slot->failures == 0 ? "startup"
             : src->slot->failures > 0 ? "retry" : "scheduled refresh";
         bcl_keys_unlock(rt);
-        if (due) {
+        if (due && !apr_atomic_read32(&rt->stopping)) {
             bcl_keys_refresh(rt, src, rt->s, tick, why, 0, &changed);
             apr_pool_clear(tick);
         }
     }
     apr_pool_destroy(tick);
+    apr_atomic_dec32(&rt->inflight);
     return APR_SUCCESS;
 }
 
@@ -338,6 +343,7 @@ apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *
     for (int i = 0; i < rt->sources->nelts; i++) {
         bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
         src->slot = (bcl_keys_slot_t *)(base + ALIGN8(sizeof(bcl_keys_slot_t)) * (apr_size_t)i);
+        src->stopping = &rt->stopping;
         src->doc = base + offset;
         offset += ALIGN8((apr_size_t)src->conf.max_size);
         log_source(s, ptemp, src);
@@ -353,6 +359,14 @@ apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *
 static apr_status_t child_cleanup(void *data)
 {
     bcl_keys_rt_t *rt = data;
+    apr_time_t until = apr_time_now() + apr_time_from_sec(5);
+
+    /* The child is exiting: exit() runs OpenSSL's atexit cleanup, which
+     * must not find the background fetcher inside a TLS handshake. Ask it
+     * to give up (libcurl polls the flag) and wait for it, boundedly. */
+    apr_atomic_set32(&rt->stopping, 1);
+    while (apr_atomic_read32(&rt->inflight) != 0 && apr_time_now() < until)
+        apr_sleep(apr_time_from_msec(10));
     for (int i = 0; i < rt->sources->nelts; i++) {
         bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
         if (src->current != NULL) {

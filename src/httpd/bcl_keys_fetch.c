@@ -2,6 +2,7 @@
  * The network is used outside the mutex; the mutex is held only to claim
  * the fetch and to copy the result in. */
 #include <httpd.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include "bcl_fetch.h"
@@ -42,6 +43,11 @@ typedef struct {
     collected_log_t parse_log;
 } fetched_t;
 
+static int should_stop(void *baton)
+{
+    return apr_atomic_read32((volatile apr_uint32_t *)baton) != 0;
+}
+
 static void fetch_opts(const bcl_key_source_t *src, bcl_fetch_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
@@ -51,6 +57,10 @@ static void fetch_opts(const bcl_key_source_t *src, bcl_fetch_opts_t *o)
     o->timeout_ms = (long)src->conf.timeout * 1000;
     o->max_size = (apr_size_t)src->conf.max_size;
     o->user_agent = "mod_backchannel_logout/" BCL_VERSION;
+    if (src->stopping != NULL) {
+        o->should_stop = should_stop;
+        o->stop_baton = (void *)src->stopping;
+    }
 }
 
 static const char *tag_of(bcl_fetch_status_t st)

@@ -48,6 +48,7 @@ typedef struct {
     bcl_keys_slot_t *slot;        /* in shared memory */
     char *doc;                    /* in shared memory, conf.max_size bytes */
     bcl_keys_parsed_t *current;   /* per child (child_init and later) */
+    const volatile apr_uint32_t *stopping;  /* the runtime's flag: fetches give up when set */
 } bcl_key_source_t;
 
 struct bcl_keys_rt_t {
@@ -59,6 +60,10 @@ struct bcl_keys_rt_t {
     int watchdog;                 /* mod_watchdog refreshes in the background */
     apr_thread_mutex_t *child_mutex;  /* per child: guards `current` of every source */
     pid_t parent_pid;             /* the process that made the segment (carries keys across restarts) */
+    /* per process: a child that exits must not leave the background
+     * fetcher inside libcurl/OpenSSL while exit() tears OpenSSL down */
+    volatile apr_uint32_t stopping;
+    volatile apr_uint32_t inflight;   /* background fetches under way in this process */
 };
 
 int bcl_keys_lock(bcl_keys_rt_t *rt);

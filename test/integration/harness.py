@@ -11,6 +11,7 @@ Environment:
   BCL_CHECK   the command-line checker (default: <repo>/tools/bcl-check)
   APACHE2     the httpd binary (default: /usr/sbin/apache2)
   BCL_KEEP_TMP=1 keeps the temp directories (configs, logs) for a post-mortem
+  BCL_CORE_DIR=1 has the children dump core in <tmp>/core (with ulimit -c)
 """
 import json
 import os
@@ -161,6 +162,12 @@ class Httpd:
         lines.append("LogLevel %s" % (level or "warn"))
         lines.append(_run_user().rstrip("\n"))
         lines.append(MPM_TUNING[self.mpm].rstrip("\n"))
+        if os.environ.get("BCL_CORE_DIR"):
+            # post-mortem of a crash: `ulimit -c unlimited` and BCL_CORE_DIR=1
+            core = self.path("core")
+            os.makedirs(core, exist_ok=True)
+            os.chmod(core, 0o1777)
+            lines.append('CoreDumpDirectory "%s"' % core)
         lines.append('LogFormat "%h \\"%r\\" %>s %b %D" short')
         lines.append('CustomLog "%s" short' % self.access_log)
         return "\n".join(l for l in lines if l) + "\n"
@@ -219,12 +226,14 @@ class Httpd:
             # post_config): one real request proves both, so the first test
             # does not race the workers either.
             try:
-                session.get(self.url("/"), timeout=5)
+                session.get(self.url("/"), timeout=5, headers={"Connection": "close"})
             except requests.exceptions.ReadTimeout:
                 pass      # a child took the request: it is serving
             except requests.RequestException:
                 time.sleep(0.05)
                 continue
+            finally:
+                session.close()
             rc = self.proc.poll()
             if rc is not None:
                 self.proc = None
@@ -356,8 +365,10 @@ def close_clients():
     shutdown race of its own (a child closing, in close_worker_sockets, the
     socket of a keep-alive connection a worker thread has just freed dies
     with SIGSEGV in apr_os_sock_get, about one stop in fifty with idle
-    keep-alive connections). The clean-exit check is for this module's
-    crashes; a session used again after a restart simply reconnects."""
+    keep-alive connections: the listener hands each open connection to a
+    worker for closing while the main thread closes the workers' sockets).
+    The clean-exit check is for this module's crashes; a session used again
+    after a restart simply reconnects."""
     closed = 0
     for s in list(_CLIENTS):
         try:
@@ -366,7 +377,7 @@ def close_clients():
         except Exception:
             pass
     if closed:
-        time.sleep(0.1)   # httpd notices the closed connections first
+        time.sleep(0.2)   # httpd retires the closed connections first
 
 
 def client():

@@ -17,7 +17,7 @@ import pytest
 import harness
 import keys
 import tokens
-from keyserver import KeyServer
+from keyserver import KeyServer, TestCA
 
 ISSUER = "https://op.stop.test"
 CLIENT = "rp-stop"
@@ -34,19 +34,27 @@ def location(path, source, issuer=ISSUER):
 
 @pytest.fixture
 def keyserver():
+    """An http key server (the configured URLs) with an https one beside it
+    (the jwks_uri the metadata names must be https://)."""
     ks = KeyServer()
+    ca = TestCA(harness.make_tmpdir("bcl-ca-"))
+    ks.secure = KeyServer(tls=ca)
+    ks.ca_file = ca.ca_file
     yield ks
     ks.stop()
+    ks.secure.stop()
 
 
 def _config(ks, k):
     ks.set_json("/jwks", keys.jwks_doc([k]))
+    ks.secure.set_json("/jwks", keys.jwks_doc([k]))
+    ks.secure.start()
     ks.set_json("/.well-known/openid-configuration",
-                {"issuer": ISSUER, "jwks_uri": ks.url("/jwks")})
+                {"issuer": ISSUER, "jwks_uri": ks.secure.url("/jwks")})
     ks.start()
     return (location("/j", "BCLJWKSURI %s" % ks.url("/jwks"))
-            + location("/m", "BCLProviderMetadataURL %s" % ks.url("/.well-known/openid-configuration"),
-                       issuer=None))
+            + location("/m", "BCLProviderMetadataURL %s\n    BCLCAFile \"%s\""
+                       % (ks.url("/.well-known/openid-configuration"), ks.ca_file), issuer=None))
 
 
 def _stop_and_check(h):
@@ -66,6 +74,7 @@ def test_stop_with_key_urls_exits_zero(keyserver, mpm):
         h.configure(_config(keyserver, k))
         h.start()
         h.wait_log("BCL0500", keyserver.url("/jwks"), timeout=15)
+        h.wait_log("BCL0500", keyserver.secure.url("/jwks"), timeout=15)
         tok = tokens.sign(tokens.claims(ISSUER, CLIENT), "RS256", key=k, kid=True)
         harness.assert_ok(harness.post_token(harness.client(), h.url("/j"), tok))
         _stop_and_check(h)
