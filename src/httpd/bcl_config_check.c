@@ -23,6 +23,7 @@ typedef struct scope_t {
     const ap_directive_t *node;     /* the section (NULL: main server) */
     const ap_directive_t *first;    /* its directives */
     const ap_directive_t *server;   /* directives of its server (main or vhost) */
+    int quiet;                      /* a dry pass: count, do not log */
 } scope_t;
 
 static int is_section(const ap_directive_t *d, const char *name)
@@ -161,6 +162,8 @@ static const char *what(apr_pool_t *p, const scope_t *sc)
 
 static int refuse(apr_pool_t *p, server_rec *s, const ap_directive_t *at, const scope_t *sc, const char *msg)
 {
+    if (sc->quiet)
+        return 1;
     ap_log_error(APLOG_MARK, APLOG_CRIT | APLOG_STARTUP, 0, s, BCL_TAG_CONFIG_REFUSED ": %s: %s: %s",
                  where(p, at), what(p, sc), msg);
     return 1;
@@ -230,13 +233,46 @@ static int check_guard(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap
     return bad;
 }
 
+/* A section of the main server applies inside every virtual host too,
+ * where the host's own directives are in scope: it is refused only when it
+ * is incomplete in the main server and in every virtual host. */
+static int check_section(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_directive_t *main_first,
+                         int (*check)(apr_pool_t *, server_rec *, const scope_t *, const ap_directive_t *))
+{
+    scope_t dry = *sc;
+    int bad;
+
+    dry.quiet = 1;
+    bad = check(p, s, &dry, main_first);
+    if (bad && sc->server == main_first) {
+        for (const ap_directive_t *v = main_first; v && bad; v = v->next) {
+            const scope_t *chain[16];
+            scope_t copies[16];
+            int depth = 0;
+            if (!is_section(v, "VirtualHost") || v->first_child == NULL)
+                continue;
+            /* the same section chain, with the virtual host as its server */
+            for (const scope_t *x = sc; x && depth < 16; x = x->up)
+                chain[depth++] = x;
+            for (int i = depth - 1; i >= 0; i--) {
+                copies[i] = *chain[i];
+                copies[i].server = v->first_child;
+                copies[i].quiet = 1;
+                copies[i].up = i + 1 < depth ? &copies[i + 1] : NULL;
+            }
+            bad = check(p, s, &copies[0], main_first);
+        }
+    }
+    return bad ? check(p, s, sc, main_first) : 0;
+}
+
 static int walk(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_directive_t *main_first)
 {
     int bad = 0;
 
     if (is_receiver(p, sc->first))
-        bad += check_receiver(p, s, sc, main_first);
-    bad += check_guard(p, s, sc, main_first);
+        bad += check_section(p, s, sc, main_first, check_receiver);
+    bad += check_section(p, s, sc, main_first, check_guard);
     for (const ap_directive_t *d = sc->first; d; d = d->next) {
         scope_t child;
         if (d->first_child == NULL)
@@ -246,12 +282,14 @@ static int walk(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_direct
             child.node = d;
             child.first = d->first_child;
             child.server = d->first_child;
+            child.quiet = 0;
         } else if (is_dir_section(d) && !is_section(d, "If") && !is_section(d, "ElseIf")
                    && !is_section(d, "Else")) {
             child.up = sc;
             child.node = d;
             child.first = d->first_child;
             child.server = sc->server;
+            child.quiet = 0;
         } else {
             continue;
         }
@@ -262,6 +300,6 @@ static int walk(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_direct
 
 int bcl_config_check(apr_pool_t *ptemp, server_rec *s, const ap_directive_t *tree)
 {
-    scope_t top = { NULL, NULL, tree, tree };
+    scope_t top = { NULL, NULL, tree, tree, 0 };
     return walk(ptemp, s, &top, tree);
 }

@@ -263,10 +263,12 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
     if (src->kind == BCL_KEYSRC_METADATA) {
         for (int i = 0; i < src->issuers->nelts; i++) {
             const char *want = APR_ARRAY_IDX(src->issuers, i, const char *);
-            if (strcmp(want, f.issuer) != 0)
+            if (strcmp(want, f.issuer) != 0) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, BCL_TAG_KEYS_ISSUER_MISMATCH ": BCLIssuer \"%s\" differs "
                              "from the issuer \"%s\" in the metadata at %s: logout tokens there are refused (500) "
                              "until the configuration is fixed", want, f.issuer, src->url);
+                BCL_COUNT(s, key_issuer_mismatches);
+            }
         }
     }
     return BCL_REFRESH_DONE;

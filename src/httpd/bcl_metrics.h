@@ -35,6 +35,7 @@ typedef struct bcl_metrics_t {
     uint64_t sweeps;
     uint64_t swept_records;
     bcl_journal_stats_t journal;                  /* written by the journal under the store's lock */
+    uint64_t key_issuer_mismatches;               /* fetched metadata whose issuer differs from a BCLIssuer */
 } bcl_metrics_t;
 
 /* post_config (not the check pass): makes the segment, or finds the one an

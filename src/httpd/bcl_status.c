@@ -250,6 +250,8 @@ static void write_prometheus(request_rec *r, const snapshot_t *s)
     prom_family(r, "bcl_key_fetches_total", "counter", "Fetches of the OP's keys or metadata, by result.");
     prom_u64(r, "bcl_key_fetches_total", "result=\"ok\"", m->key_fetches_ok);
     prom_u64(r, "bcl_key_fetches_total", "result=\"failed\"", m->key_fetches_failed);
+    prom_one(r, "bcl_key_issuer_mismatches_total", "counter", "Fetched metadata whose issuer differs from a "
+             "configured BCLIssuer (BCL0520): tokens there are answered 500.", BCL_METRIC_GET(m->key_issuer_mismatches));
     write_prometheus_keys(r, s);
     if (s->is_net) {
         prom_one(r, "bcl_store_net_operations_total", "counter", "Operations sent to memcache / redis (since the store was made).",
@@ -371,6 +373,7 @@ static json_t *json_snapshot(const snapshot_t *s)
     o = json_object();
     set_u64(o, "fetches", m->key_fetches_ok);
     set_u64(o, "failures", m->key_fetches_failed);
+    set_u64(o, "issuer_mismatches", BCL_METRIC_GET(m->key_issuer_mismatches));
     sub = json_array();
     for (int i = 0; i < s->keys->nelts; i++) {
         const bcl_keys_status_t *k = &((const bcl_keys_status_t *)s->keys->elts)[i];
