@@ -7,6 +7,7 @@
 #include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include <mod_watchdog.h>
@@ -394,6 +395,55 @@ void bcl_keys_child_init(apr_pool_t *pchild, server_rec *s, bcl_keys_rt_t *rt)
     apr_pool_cleanup_register(pchild, rt, child_cleanup, apr_pool_cleanup_null);
 }
 
+/* For the status page, which may be exposed: every URL in `text` loses its
+ * user:password@, query string and fragment (a key URL may carry a token),
+ * and a parser's quote of a fetched document (jansson's "near '...'") is
+ * left out. */
+static const char *public_text(apr_pool_t *p, const char *text)
+{
+    apr_size_t n = strlen(text);
+    char *out = apr_palloc(p, n + 1), *o = out;
+    const char *t = text;
+
+    while (*t) {
+        const char *scheme_end = NULL;
+        if (strncasecmp(t, "http://", 7) == 0)
+            scheme_end = t + 7;
+        else if (strncasecmp(t, "https://", 8) == 0)
+            scheme_end = t + 8;
+        if (scheme_end != NULL) {
+            const char *end = scheme_end, *auth_end, *at;
+            while (*end && !apr_isspace(*end) && *end != '"' && *end != '\'' && *end != ')' && *end != ',')
+                end++;
+            memcpy(o, t, (apr_size_t)(scheme_end - t));
+            o += scheme_end - t;
+            auth_end = scheme_end;
+            while (auth_end < end && *auth_end != '/' && *auth_end != '?' && *auth_end != '#')
+                auth_end++;
+            at = NULL;
+            for (const char *x = scheme_end; x < auth_end; x++)
+                if (*x == '@')
+                    at = x;
+            t = at ? at + 1 : scheme_end;
+            while (t < end && *t != '?' && *t != '#')
+                *o++ = *t++;
+            t = end;
+            continue;
+        }
+        if (strncmp(t, " near '", 7) == 0) {
+            const char *close = strchr(t + 7, '\'');
+            if (close != NULL) {
+                t = close + 1;
+                continue;
+            }
+            break;
+        }
+        *o++ = *t++;
+    }
+    *o = '\0';
+    return out;
+}
+
 int bcl_keys_status_each(server_rec *s, apr_pool_t *p, bcl_keys_status_fn *fn, void *baton)
 {
     bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
@@ -412,10 +462,10 @@ int bcl_keys_status_each(server_rec *s, apr_pool_t *p, bcl_keys_status_fn *fn, v
         copy = *src->slot;
         bcl_keys_unlock(rt);
         memset(&st, 0, sizeof(st));
-        st.url = src->url;
+        st.url = public_text(p, src->url);
         st.kind = src->kind == BCL_KEYSRC_METADATA ? "metadata" : "jwks";
-        st.jwks_uri = copy.jwks_uri[0] ? apr_pstrdup(p, copy.jwks_uri)
-            : src->kind == BCL_KEYSRC_JWKS ? src->url : NULL;
+        st.jwks_uri = copy.jwks_uri[0] ? public_text(p, copy.jwks_uri)
+            : src->kind == BCL_KEYSRC_JWKS ? st.url : NULL;
         st.issuer = copy.issuer[0] ? apr_pstrdup(p, copy.issuer) : NULL;
         st.last_attempt = copy.last_attempt;
         st.last_success = copy.last_success;
@@ -429,7 +479,7 @@ int bcl_keys_status_each(server_rec *s, apr_pool_t *p, bcl_keys_status_fn *fn, v
         st.generation = copy.generation;
         st.kids_known = copy.nkids;
         st.kids = apr_pstrdup(p, copy.kids);
-        st.last_error = copy.last_error[0] ? apr_pstrdup(p, copy.last_error) : NULL;
+        st.last_error = copy.last_error[0] ? public_text(p, copy.last_error) : NULL;
         fn(baton, &st);
         n++;
     }

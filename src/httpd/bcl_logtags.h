@@ -22,6 +22,7 @@
 #define BCL_TAG_INTERNAL         "BCL0190"  /* internal error */
 #define BCL_TAG_NOT_CONFIGURED   "BCL0191"  /* receiver location lacks required directives */
 #define BCL_TAG_CONFIG_REFUSED   "BCL0192"  /* a combination of directives refused at startup (file:line) */
+#define BCL_TAG_ALERT            "BCL0193"  /* warn, rate-limited per issuer and reason: logouts refused, 500/503 */
 #define BCL_TAG_SESSION_REVOKED  "BCL0200"  /* a revoked session refused */
 #define BCL_TAG_SESSION_UNBOUND  "BCL0201"  /* an unbound session refused (BCLUnboundSession deny) */
 #define BCL_TAG_BOUND            "BCL0202"  /* a session cookie bound to an identity */

@@ -107,7 +107,7 @@ def test_json_matches_the_prometheus_text(guard):
     assert j["build"]["version"] and j["build"]["cjose"] and j["build"]["openssl"]
     assert j["tokens"]["accepted"] == V(fams, "bcl_tokens_accepted_total")
     assert j["tokens"]["refused"]["aud"] == V(fams, "bcl_tokens_refused_total", reason="aud")
-    assert j["keys"] == {"fetches": 0, "failures": 0, "sources": []}   # no key URL here
+    assert j["keys"] == {"fetches": 0, "failures": 0, "issuer_mismatches": 0, "sources": []}   # no key URL here
     assert j["store"]["capacity"] == 5000
     assert set(j["store"]["records"]) == {"revoked_sid", "revoked_sub", "binding", "jti"}
 
@@ -236,7 +236,7 @@ def test_full_store_usage_and_errors_reported(backend, op_keys):
 
 
 def table_bytes(capacity):
-    return (capacity + capacity // 4 + 1) * 80 + 48
+    return (capacity + capacity // 4 + 1) * 80 + 72
 
 
 def test_capacity_in_bytes_reported(backend, op_keys):
