@@ -8,6 +8,7 @@
 #include "bcl_alert.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
+#include "mod_backchannel_logout.h"
 
 static uint64_t alert_key(const char *issuer, const char *reason)
 {

@@ -17,6 +17,7 @@
 #include <apr_strings.h>
 #include "bcl_config_check.h"
 #include "bcl_logtags.h"
+#include "mod_backchannel_logout.h"
 
 typedef struct scope_t {
     const struct scope_t *up;       /* enclosing section (NULL: main server) */

@@ -350,6 +350,11 @@ apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *
         log_source(s, ptemp, src);
     }
     carry_in(s, rt);
+    {
+        bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
+        rt->disk_base = sc && sc->net == NULL && sc->journal_path ? apr_pstrdup(pconf, sc->journal_path) : NULL;
+    }
+    bcl_keys_disk_load(rt, s, ptemp);
     /* registered after the segment and mutex: runs before they are destroyed */
     apr_pool_cleanup_register(pconf, rt, carry_out, apr_pool_cleanup_null);
     start_watchdog(s, pconf, rt);

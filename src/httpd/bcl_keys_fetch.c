@@ -169,6 +169,8 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
     fetched_t f;
     long delay;
     int ok;
+    bcl_keys_slot_t saved_slot;
+    const char *saved_doc = NULL;
 
     *changed = 0;
     if (bcl_keys_lock(rt) != 0)
@@ -224,10 +226,16 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
     }
     slot->next_refresh = now + apr_time_from_sec(delay);
     slot->claimed_until = 0;
+    if (ok && *changed && rt->disk_base != NULL) {
+        saved_slot = *slot;
+        saved_doc = apr_pmemdup(p, src->doc, slot->doc_len);
+    }
     generation = slot->generation;
     failures = slot->failures;
     last_success = slot->last_success;
     bcl_keys_unlock(rt);
+    if (saved_doc != NULL)
+        bcl_keys_disk_save(rt, src, s, p, &saved_slot, saved_doc);
 
     if (!ok) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s: key fetch failed (%s): %s; %u failure(s) in a row",

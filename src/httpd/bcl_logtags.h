@@ -50,6 +50,7 @@
 #define BCL_TAG_KEYS_CONFIG      "BCL0530"  /* key sources at startup: URL, settings, http:// loopback warning */
 #define BCL_TAG_KEYS_SETTINGS_DIFFER "BCL0531" /* one URL declared with different fetch settings: the first wins */
 #define BCL_TAG_KEYS_NO_WATCHDOG "BCL0540"  /* mod_watchdog missing: keys are fetched when requests need them */
+#define BCL_TAG_KEYS_DISK        "BCL0541"  /* key sets kept beside the journal: saved, unusable, not writable */
 #define BCL_TAG_KEYS_INTERNAL    "BCL0590"  /* shared memory, mutex or parse failure inside the module */
 
 #define BCL_TAG_NET_STORE        "BCL0600"  /* network store configured / lifecycle */

@@ -24,7 +24,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import weakref
 
 import requests
 
@@ -355,7 +354,9 @@ def assert_clean_exit(returncode, log_text, what="httpd", diagnostics=None):
                              % (what, "\n".join(bad[:5]), more()))
 
 
-_CLIENTS = weakref.WeakSet()
+# Strong references: a session dropped by a test would otherwise close its
+# connection whenever the garbage collector runs, which may be during a stop.
+_CLIENTS = []
 
 
 def close_clients():
@@ -369,22 +370,19 @@ def close_clients():
     worker for closing while the main thread closes the workers' sockets).
     The clean-exit check is for this module's crashes; a session used again
     after a restart simply reconnects."""
-    closed = 0
     for s in list(_CLIENTS):
         try:
-            s.close()
-            closed += 1
+            s.close()     # a session closed here still works later: it reconnects
         except Exception:
             pass
-    if closed:
-        time.sleep(0.2)   # httpd retires the closed connections first
+    time.sleep(0.2)       # httpd retires the closed connections first
 
 
 def client():
     """A requests session that ignores proxy and CA environment settings."""
     s = requests.Session()
     s.trust_env = False
-    _CLIENTS.add(s)
+    _CLIENTS.append(s)
     return s
 
 

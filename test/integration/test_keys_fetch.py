@@ -340,6 +340,29 @@ def test_op_slow_at_startup(keyserver):
         h.cleanup()
 
 
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_token_waits_for_the_first_fetch_under_way(keyserver, mpm):
+    """Right after a start the key server takes 2 s to answer the first
+    fetch (BCLHTTPTimeout 5): a token posted meanwhile waits for that fetch
+    and gets 200, not 503; nothing is fetched twice."""
+    k1 = rsa("wait-1")
+    keyserver.set_json("/jwks", keys.jwks_doc([k1]))
+    keyserver.set_delay(2)
+    keyserver.start()
+    url = keyserver.url("/jwks")
+    h = start(location("/w", "BCLJWKSURI %s" % url, extra=["BCLHTTPTimeout 5"]), mpm=mpm)
+    try:
+        keyserver.wait_count("/jwks", 1, timeout=10)     # the first fetch is under way
+        assert "BCL0500" not in h.log_text()
+        t0 = time.time()
+        r = post(h, "/w", token(k1))
+        harness.assert_ok(r)
+        assert time.time() - t0 < 5
+        assert keyserver.count("/jwks") == 1
+    finally:
+        h.cleanup()
+
+
 # ---------------------------------------------------------------------------
 # TLS
 # ---------------------------------------------------------------------------
