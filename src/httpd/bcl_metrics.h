@@ -46,6 +46,7 @@ typedef struct bcl_metrics_t {
     uint64_t receiver_errors[BCL_RECEIVER_ERR_COUNT];  /* the receiver's 500 and 503 answers, by cause */
     uint64_t alerts_suppressed;                   /* BCL0193 warnings held back by the rate limit */
     bcl_alert_slot_t alerts[BCL_ALERT_SLOTS];
+    uint64_t journal_durable;                     /* journal frames (records_written) known to be on disk */
 } bcl_metrics_t;
 
 /* post_config (not the check pass): makes the segment, or finds the one an

@@ -162,6 +162,10 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
     if (store != NULL) {
         st = store->ops->apply_logout(store, &l, apr_time_sec(now), sc->rt->lifetime, &replayed);
         bcl_store_report_usage(r, store);
+        /* 200 only once the revocation is on disk (a replay too: the first
+         * attempt's sync may have failed); synced outside the store's lock */
+        if (st == BCL_STORE_OK && bcl_store_shm_make_durable(r->server) != 0)
+            st = BCL_STORE_UNAVAILABLE;
     }
     if (st != BCL_STORE_OK) {
         bcl_metrics_t *m = bcl_metrics_of(r->server);
