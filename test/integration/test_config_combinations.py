@@ -3,7 +3,6 @@
 config file and the line of the section or directive. Configurations that
 complete a receiver or a guard through inheritance (server level, virtual
 host, a covering <Location>) are not refused."""
-import re
 
 import pytest
 

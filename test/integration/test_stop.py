@@ -11,6 +11,7 @@ a graceful restart too."""
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -103,7 +104,6 @@ def test_stop_after_restart_with_key_urls_exits_zero(keyserver, mpm, sig):
                 r = harness.post_token(harness.client(), h.url("/j"), tok)
                 break
             except Exception:
-                import time
                 time.sleep(0.1)
         harness.assert_ok(r)
         _stop_and_check(h)
