@@ -183,6 +183,8 @@ int bcl_guard_fixup(request_rec *r)
         return refuse_session(r, conf, note, "the session is unknown to the store (BCLUnboundSession deny)",
                               BCL_TAG_SESSION_UNBOUND);
     BCL_COUNT(r->server, sessions_passed);
+    if (state == BCL_SESSION_UNBOUND)
+        BCL_COUNT(r->server, sessions_passed_unbound);
     return DECLINED;
 }
 

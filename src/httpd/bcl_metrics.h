@@ -47,6 +47,7 @@ typedef struct bcl_metrics_t {
     uint64_t alerts_suppressed;                   /* BCL0193 warnings held back by the rate limit */
     bcl_alert_slot_t alerts[BCL_ALERT_SLOTS];
     uint64_t journal_durable;                     /* journal frames (records_written) known to be on disk */
+    uint64_t sessions_passed_unbound;             /* of sessions_passed: let through unbound (BCLUnboundSession allow) */
 } bcl_metrics_t;
 
 /* post_config (not the check pass): makes the segment, or finds the one an

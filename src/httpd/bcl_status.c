@@ -221,6 +221,8 @@ static void write_prometheus(request_rec *r, const snapshot_t *s)
 
     prom_one(r, "bcl_sessions_passed_total", "counter", "Guarded requests with a session cookie let through.",
              m->sessions_passed);
+    prom_one(r, "bcl_sessions_passed_unbound_total", "counter", "Of those, let through with no binding in the store "
+             "(BCLUnboundSession allow): not protected by back-channel logout.", BCL_METRIC_GET(m->sessions_passed_unbound));
     prom_family(r, "bcl_sessions_refused_total", "counter", "Guarded requests refused at the edge, by reason and BCLOnRevoked action.");
     for (int w = 0; w < BCL_GUARD_WHY_COUNT; w++)
         for (int a = 0; a < BCL_GUARD_ACT_COUNT; a++)
@@ -347,6 +349,7 @@ static json_t *json_snapshot(const snapshot_t *s)
 
     o = json_object();
     set_u64(o, "passed", m->sessions_passed);
+    set_u64(o, "passed_unbound", BCL_METRIC_GET(m->sessions_passed_unbound));
     sub = json_object();
     for (int w = 0; w < BCL_GUARD_WHY_COUNT; w++) {
         json_t *acts = json_object();
