@@ -93,7 +93,7 @@ static const char *trim(const char *s, apr_size_t *len)
 static int fetch_keys(apr_pool_t *p, bcl_keyset_t *keys, const bcl_logger_t *logger, const char *metadata_url,
                       const char *jwks_uri, const char *ca_file, const char **issuer)
 {
-    bcl_fetch_opts_t opts = { ca_file, NULL, 5000, 10000, 1024 * 1024, "bcl-check" };
+    bcl_fetch_opts_t opts = { ca_file, NULL, 5000, 10000, 1024 * 1024, "bcl-check", NULL, NULL };
     bcl_fetch_result_t res;
     const char *err = NULL, *url = metadata_url ? metadata_url : jwks_uri;
     int loopback;

@@ -17,6 +17,7 @@ import subprocess
 import time
 
 import guard_bench
+import harness
 import pipeline
 import servers
 
@@ -50,6 +51,7 @@ def _one(path, count, backend_port, jwks_text, outdir, tag):
         argv = ["runuser", "-u", "www-data", "--"] + argv
     log = open(os.path.join(h.dir, "valgrind.txt"), "wb")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    ran = False
     log.close()
     try:
         deadline = time.time() + 180
@@ -72,16 +74,25 @@ def _one(path, count, backend_port, jwks_text, outdir, tag):
                                    connections=1, batch=50)
         if set(statuses) != {200}:
             raise RuntimeError("callgrind run %s: answers %s" % (tag, dict(statuses)))
+        ran = True
     finally:
         h.proc = None
+        killed = False
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
+                killed = True
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        h.cleanup()
+        try:
+            if ran:
+                # the same clean-exit check as every harness stop
+                assert not killed, "httpd under callgrind did not stop within 60 s of SIGTERM"
+                harness.assert_clean_exit(proc.returncode, h.log_text(), "httpd under callgrind")
+        finally:
+            h.cleanup()
     return _totals(out_file)
 
 

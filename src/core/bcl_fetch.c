@@ -94,6 +94,13 @@ static bcl_fetch_status_t fail(bcl_fetch_result_t *res, bcl_fetch_status_t st, c
     return st;
 }
 
+static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    const bcl_fetch_opts_t *o = data;
+    (void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+    return o->should_stop(o->stop_baton) ? 1 : 0;
+}
+
 bcl_fetch_status_t bcl_fetch_get(apr_pool_t *p, const char *url, const bcl_fetch_opts_t *o,
                                  bcl_fetch_result_t *res)
 {
@@ -103,7 +110,6 @@ bcl_fetch_status_t bcl_fetch_get(apr_pool_t *p, const char *url, const bcl_fetch
     CURLcode cc;
     char *eff = NULL, *redirect = NULL;
     const char *refused_redirect = NULL;
-    int https_start = strncasecmp(url, "https:", 6) == 0;
 
     memset(res, 0, sizeof(*res));
     memset(&sink, 0, sizeof(sink));
@@ -119,8 +125,9 @@ bcl_fetch_status_t bcl_fetch_get(apr_pool_t *p, const char *url, const bcl_fetch
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)BCL_FETCH_MAX_REDIRECTS);
-    /* never downgrade: a fetch that began on https stays on https */
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, https_start ? "https" : "http,https");
+    /* a redirect's Location comes from the fetched answer: only to https,
+     * whatever the first URL was (plain http only for a configured URL) */
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file != NULL)
@@ -138,6 +145,11 @@ bcl_fetch_status_t bcl_fetch_get(apr_pool_t *p, const char *url, const bcl_fetch
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     if (o->user_agent != NULL)
         curl_easy_setopt(c, CURLOPT_USERAGENT, o->user_agent);
+    if (o->should_stop != NULL) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
 
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->http_status);
@@ -157,13 +169,16 @@ bcl_fetch_status_t bcl_fetch_get(apr_pool_t *p, const char *url, const bcl_fetch
         return fail(res, BCL_FETCH_TOO_LARGE,
                     apr_psprintf(p, "the document is larger than %" APR_SIZE_T_FMT " bytes (BCLHTTPMaxSize)",
                                  o->max_size));
+    if (cc == CURLE_ABORTED_BY_CALLBACK)
+        return fail(res, BCL_FETCH_TRANSPORT, "abandoned: the process is stopping");
     if (cc == CURLE_TOO_MANY_REDIRECTS)
         return fail(res, BCL_FETCH_BAD_REDIRECT,
                     apr_psprintf(p, "more than %d redirects", BCL_FETCH_MAX_REDIRECTS));
     if (cc == CURLE_UNSUPPORTED_PROTOCOL)
         return fail(res, BCL_FETCH_BAD_REDIRECT,
                     apr_psprintf(p, "redirected to a URL that may not be fetched (%s); "
-                                 "a fetch that starts on https:// stays on https://",
+                                 "redirects are followed only to https:// (a fetch that starts on https:// "
+                                 "stays on https://)",
                                  refused_redirect ? refused_redirect : res->final_url));
     if (cc != CURLE_OK)
         return fail(res, BCL_FETCH_TRANSPORT,

@@ -18,6 +18,10 @@ typedef struct {
     long timeout_ms;            /* the whole transfer, redirects included */
     apr_size_t max_size;        /* largest body accepted */
     const char *user_agent;
+    /* optional: polled during the transfer (at least once a second); a
+     * non-zero answer abandons it (the process is stopping) */
+    int (*should_stop)(void *baton);
+    void *stop_baton;
 } bcl_fetch_opts_t;
 
 typedef enum {

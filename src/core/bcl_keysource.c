@@ -193,6 +193,13 @@ int bcl_keysource_parse_metadata(apr_pool_t *p, const char *json, apr_size_t len
         *err = apr_psprintf(p, "\"jwks_uri\" is not usable: %s", *err);
         goto out;
     }
+    /* a URL taken from a fetched document is never fetched over plain http,
+     * not even on loopback: that exception is for URLs the administrator wrote */
+    if (strncasecmp(json_string_value(uri), "https://", 8) != 0) {
+        *err = apr_psprintf(p, "\"jwks_uri\" %s is not https://: a URL taken from the OP's document is never "
+                            "fetched over plain http", json_string_value(uri));
+        goto out;
+    }
     *issuer = apr_pstrdup(p, json_string_value(iss));
     *jwks_uri = apr_pstrdup(p, json_string_value(uri));
     rc = 0;

@@ -21,7 +21,8 @@ typedef enum {
 typedef struct {
     uint32_t capacity;            /* records of every kind */
     uint32_t used;                /* slots holding a record (expired ones until reused or swept) */
-    uint32_t by_kind[BCL_REC_KINDS];  /* live records by kind (filled by bcl_table_stats) */
+    uint32_t by_kind[BCL_REC_KINDS];  /* records held by kind, expired ones until swept or reused (kept
+                                       * by the table as it changes: no scan) */
     uint64_t refused_full;        /* inserts refused because the table was full */
 } bcl_table_stats_t;
 

@@ -315,7 +315,7 @@ static const char *set_bind_from(cmd_parms *cmd, void *conf, int argc, char *con
 
     if (argc >= 1 && strcasecmp(argv[0], "response-header") == 0) {
         if (argc > 2)
-            return "BCLBindFrom response-header takes one header name";
+            return "BCLBindFrom response-header takes at most one header name (default BCL-Session)";
         const char *h = argc == 2 ? argv[1] : BCL_DEFAULT_BIND_HEADER;
         if (*h == '\0' || h[strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")] != '\0'
             || strcasecmp(h, "Set-Cookie") == 0 || strcasecmp(h, "Cookie") == 0)
@@ -345,7 +345,7 @@ static const char *set_bind_from(cmd_parms *cmd, void *conf, int argc, char *con
         }
         return NULL;
     }
-    return "BCLBindFrom: use 'response-header HEADER' or 'env [iss=VAR] [sid=VAR] [sub=VAR] [iat=VAR]'";
+    return "BCLBindFrom: use 'response-header [HEADER]' (default header BCL-Session) or 'env [iss=VAR] [sid=VAR] [sub=VAR] [iat=VAR]'";
 }
 
 static const char *set_on_revoked(cmd_parms *cmd, void *conf, const char *action, const char *arg)

@@ -300,8 +300,11 @@ int bcl_guard_fixup(request_rec *r)
     if ((state == BCL_SESSION_UNBOUND || any_unbound) && conf->unbound == BCL_UNBOUND_DENY)
         return refuse_session(r, conf, note, "the session is unknown to the store (BCLUnboundSession deny)",
                               BCL_TAG_SESSION_UNBOUND);
-    if (r->main == NULL)
+    if (r->main == NULL) {
         BCL_COUNT(r->server, sessions_passed);
+        if (state == BCL_SESSION_UNBOUND)
+            BCL_COUNT(r->server, sessions_passed_unbound);
+    }
     return DECLINED;
 }
 

@@ -4,8 +4,10 @@
 #include <httpd.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_optional.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include <mod_watchdog.h>
@@ -103,8 +105,11 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *pool)
 
     if (state == AP_WATCHDOG_STATE_STOPPING)
         return APR_SUCCESS;
-    if (apr_pool_create(&tick, pool) != APR_SUCCESS)
-        return APR_ENOMEM;
+    apr_atomic_inc32(&rt->inflight);
+    if (apr_atomic_read32(&rt->stopping) || apr_pool_create(&tick, pool) != APR_SUCCESS) {
+        apr_atomic_dec32(&rt->inflight);
+        return APR_SUCCESS;
+    }
     for (int i = 0; i < rt->sources->nelts; i++) {
         bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
         apr_time_t now = apr_time_now();
@@ -117,12 +122,13 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *pool)
         why = src->slot->generation == 0 && src->slot->failures == 0 ? "startup"
             : src->slot->failures > 0 ? "retry" : "scheduled refresh";
         bcl_keys_unlock(rt);
-        if (due) {
+        if (due && !apr_atomic_read32(&rt->stopping)) {
             bcl_keys_refresh(rt, src, rt->s, tick, why, 0, &changed);
             apr_pool_clear(tick);
         }
     }
     apr_pool_destroy(tick);
+    apr_atomic_dec32(&rt->inflight);
     return APR_SUCCESS;
 }
 
@@ -180,59 +186,54 @@ static void log_source(server_rec *s, apr_pool_t *p, const bcl_key_source_t *src
  * receiver without keys (503) until the first fetch. */
 #define CARRY_KEY "mod_backchannel_logout:keys-carried"
 
+/* Everything carried lives in its own subpool of the process pool, found by
+ * userdata with no destructor: when httpd destroys the process pool at stop
+ * (after it has unloaded this module) only APR's code runs. No cleanup or
+ * destructor of this module may be registered there. */
 typedef struct {
+    apr_pool_t *pool;
     int n;
     struct carried_entry {
         bcl_keysrc_kind_t kind;
-        char *url;
+        const char *url;
         bcl_keys_slot_t slot;
         char *doc;
     } *e;
 } carried_t;
 
-static void carried_free(carried_t *c)
+static carried_t *carried_get(server_rec *s)
 {
+    void *data = NULL;
+    apr_pool_userdata_get(&data, CARRY_KEY, s->process->pool);
+    return data;
+}
+
+/* Drops what the last generation carried (the subpool goes with it). */
+static void carried_drop(server_rec *s)
+{
+    carried_t *c = carried_get(s);
     if (c == NULL)
         return;
-    for (int i = 0; i < c->n; i++) {
-        free(c->e[i].url);
-        free(c->e[i].doc);
-    }
-    free(c->e);
-    free(c);
-}
-
-static apr_status_t carried_cleanup(void *data)
-{
-    carried_free(data);
-    return APR_SUCCESS;
-}
-
-static void carried_set(server_rec *s, carried_t *c)
-{
-    void *old = NULL;
-    apr_pool_userdata_get(&old, CARRY_KEY, s->process->pool);
-    if (old != NULL && old != c) {
-        apr_pool_cleanup_kill(s->process->pool, old, carried_cleanup);
-        carried_free(old);
-    }
-    apr_pool_userdata_set(c, CARRY_KEY, c ? carried_cleanup : NULL, s->process->pool);
+    apr_pool_userdata_set(NULL, CARRY_KEY, apr_pool_cleanup_null, s->process->pool);
+    apr_pool_destroy(c->pool);
 }
 
 /* Runs when the generation's pool is cleared, before its segment goes. */
 static apr_status_t carry_out(void *data)
 {
     bcl_keys_rt_t *rt = data;
+    apr_pool_t *keep = rt->s->process->pool, *sub = NULL;
     carried_t *c;
 
     /* only the parent reloads; a child that exits may run pool cleanups too */
     if (getpid() != rt->parent_pid)
         return APR_SUCCESS;
-    c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->e = calloc((size_t)rt->sources->nelts, sizeof(*c->e))) == NULL) {
-        free(c);
+    carried_drop(rt->s);
+    if (apr_pool_create(&sub, keep) != APR_SUCCESS)
         return APR_SUCCESS;
-    }
+    c = apr_pcalloc(sub, sizeof(*c));
+    c->pool = sub;
+    c->e = apr_pcalloc(sub, sizeof(*c->e) * (apr_size_t)rt->sources->nelts);
     if (bcl_keys_lock(rt) == 0) {
         for (int i = 0; i < rt->sources->nelts; i++) {
             bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
@@ -241,27 +242,24 @@ static apr_status_t carry_out(void *data)
                 continue;
             e->kind = src->kind;
             e->slot = *src->slot;
-            e->url = strdup(src->url);
-            e->doc = malloc(src->slot->doc_len + 1);
-            if (e->url == NULL || e->doc == NULL) {
-                free(e->url);
-                free(e->doc);
-                continue;
-            }
-            memcpy(e->doc, src->doc, src->slot->doc_len);
+            e->url = apr_pstrdup(sub, src->url);
+            e->doc = apr_pmemdup(sub, src->doc, src->slot->doc_len);
             c->n++;
         }
         bcl_keys_unlock(rt);
     }
-    carried_set(rt->s, c);
+    if (c->n == 0) {
+        apr_pool_destroy(sub);
+        return APR_SUCCESS;
+    }
+    apr_pool_userdata_set(c, CARRY_KEY, apr_pool_cleanup_null, keep);
     return APR_SUCCESS;
 }
 
 static void carry_in(server_rec *s, bcl_keys_rt_t *rt)
 {
-    carried_t *c = NULL;
+    carried_t *c = carried_get(s);
 
-    apr_pool_userdata_get((void **)&c, CARRY_KEY, s->process->pool);
     if (c == NULL)
         return;
     for (int i = 0; i < c->n; i++) {
@@ -276,7 +274,7 @@ static void carry_in(server_rec *s, bcl_keys_rt_t *rt)
                      "%u key(s), kids [%s], generation %" APR_UINT64_T_FMT, src->url, src->slot->nkids,
                      src->slot->kids, src->slot->generation);
     }
-    carried_set(s, NULL);
+    carried_drop(s);
 }
 
 apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *ptemp, bcl_keys_rt_t **out)
@@ -346,11 +344,17 @@ apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *
     for (int i = 0; i < rt->sources->nelts; i++) {
         bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
         src->slot = (bcl_keys_slot_t *)(base + ALIGN8(sizeof(bcl_keys_slot_t)) * (apr_size_t)i);
+        src->stopping = &rt->stopping;
         src->doc = base + offset;
         offset += ALIGN8((apr_size_t)src->conf.max_size);
         log_source(s, ptemp, src);
     }
     carry_in(s, rt);
+    {
+        bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
+        rt->disk_base = sc && sc->net == NULL && sc->journal_path ? apr_pstrdup(pconf, sc->journal_path) : NULL;
+    }
+    bcl_keys_disk_load(rt, s, ptemp);
     /* registered after the segment and mutex: runs before they are destroyed */
     apr_pool_cleanup_register(pconf, rt, carry_out, apr_pool_cleanup_null);
     start_watchdog(s, pconf, rt);
@@ -361,6 +365,14 @@ apr_status_t bcl_keys_post_config(server_rec *s, apr_pool_t *pconf, apr_pool_t *
 static apr_status_t child_cleanup(void *data)
 {
     bcl_keys_rt_t *rt = data;
+    apr_time_t until = apr_time_now() + apr_time_from_sec(5);
+
+    /* The child is exiting: exit() runs OpenSSL's atexit cleanup, which
+     * must not find the background fetcher inside a TLS handshake. Ask it
+     * to give up (libcurl polls the flag) and wait for it, boundedly. */
+    apr_atomic_set32(&rt->stopping, 1);
+    while (apr_atomic_read32(&rt->inflight) != 0 && apr_time_now() < until)
+        apr_sleep(apr_time_from_msec(10));
     for (int i = 0; i < rt->sources->nelts; i++) {
         bcl_key_source_t *src = APR_ARRAY_IDX(rt->sources, i, bcl_key_source_t *);
         if (src->current != NULL) {
@@ -388,6 +400,55 @@ void bcl_keys_child_init(apr_pool_t *pchild, server_rec *s, bcl_keys_rt_t *rt)
     apr_pool_cleanup_register(pchild, rt, child_cleanup, apr_pool_cleanup_null);
 }
 
+/* For the status page, which may be exposed: every URL in `text` loses its
+ * user:password@, query string and fragment (a key URL may carry a token),
+ * and a parser's quote of a fetched document (jansson's "near '...'") is
+ * left out. */
+static const char *public_text(apr_pool_t *p, const char *text)
+{
+    apr_size_t n = strlen(text);
+    char *out = apr_palloc(p, n + 1), *o = out;
+    const char *t = text;
+
+    while (*t) {
+        const char *scheme_end = NULL;
+        if (strncasecmp(t, "http://", 7) == 0)
+            scheme_end = t + 7;
+        else if (strncasecmp(t, "https://", 8) == 0)
+            scheme_end = t + 8;
+        if (scheme_end != NULL) {
+            const char *end = scheme_end, *auth_end, *at;
+            while (*end && !apr_isspace(*end) && *end != '"' && *end != '\'' && *end != ')' && *end != ',')
+                end++;
+            memcpy(o, t, (apr_size_t)(scheme_end - t));
+            o += scheme_end - t;
+            auth_end = scheme_end;
+            while (auth_end < end && *auth_end != '/' && *auth_end != '?' && *auth_end != '#')
+                auth_end++;
+            at = NULL;
+            for (const char *x = scheme_end; x < auth_end; x++)
+                if (*x == '@')
+                    at = x;
+            t = at ? at + 1 : scheme_end;
+            while (t < end && *t != '?' && *t != '#')
+                *o++ = *t++;
+            t = end;
+            continue;
+        }
+        if (strncmp(t, " near '", 7) == 0) {
+            const char *close = strchr(t + 7, '\'');
+            if (close != NULL) {
+                t = close + 1;
+                continue;
+            }
+            break;
+        }
+        *o++ = *t++;
+    }
+    *o = '\0';
+    return out;
+}
+
 int bcl_keys_status_each(server_rec *s, apr_pool_t *p, bcl_keys_status_fn *fn, void *baton)
 {
     bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
@@ -406,10 +467,10 @@ int bcl_keys_status_each(server_rec *s, apr_pool_t *p, bcl_keys_status_fn *fn, v
         copy = *src->slot;
         bcl_keys_unlock(rt);
         memset(&st, 0, sizeof(st));
-        st.url = src->url;
+        st.url = public_text(p, src->url);
         st.kind = src->kind == BCL_KEYSRC_METADATA ? "metadata" : "jwks";
-        st.jwks_uri = copy.jwks_uri[0] ? apr_pstrdup(p, copy.jwks_uri)
-            : src->kind == BCL_KEYSRC_JWKS ? src->url : NULL;
+        st.jwks_uri = copy.jwks_uri[0] ? public_text(p, copy.jwks_uri)
+            : src->kind == BCL_KEYSRC_JWKS ? st.url : NULL;
         st.issuer = copy.issuer[0] ? apr_pstrdup(p, copy.issuer) : NULL;
         st.last_attempt = copy.last_attempt;
         st.last_success = copy.last_success;
@@ -423,7 +484,7 @@ int bcl_keys_status_each(server_rec *s, apr_pool_t *p, bcl_keys_status_fn *fn, v
         st.generation = copy.generation;
         st.kids_known = copy.nkids;
         st.kids = apr_pstrdup(p, copy.kids);
-        st.last_error = copy.last_error[0] ? apr_pstrdup(p, copy.last_error) : NULL;
+        st.last_error = copy.last_error[0] ? public_text(p, copy.last_error) : NULL;
         fn(baton, &st);
         n++;
     }

@@ -2,6 +2,7 @@
  * The network is used outside the mutex; the mutex is held only to claim
  * the fetch and to copy the result in. */
 #include <httpd.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include "bcl_fetch.h"
@@ -42,6 +43,11 @@ typedef struct {
     collected_log_t parse_log;
 } fetched_t;
 
+static int should_stop(void *baton)
+{
+    return apr_atomic_read32((volatile apr_uint32_t *)baton) != 0;
+}
+
 static void fetch_opts(const bcl_key_source_t *src, bcl_fetch_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
@@ -51,6 +57,10 @@ static void fetch_opts(const bcl_key_source_t *src, bcl_fetch_opts_t *o)
     o->timeout_ms = (long)src->conf.timeout * 1000;
     o->max_size = (apr_size_t)src->conf.max_size;
     o->user_agent = "mod_backchannel_logout/" BCL_VERSION;
+    if (src->stopping != NULL) {
+        o->should_stop = should_stop;
+        o->stop_baton = (void *)src->stopping;
+    }
 }
 
 static const char *tag_of(bcl_fetch_status_t st)
@@ -159,6 +169,8 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
     fetched_t f;
     long delay;
     int ok;
+    bcl_keys_slot_t saved_slot;
+    const char *saved_doc = NULL;
 
     *changed = 0;
     if (bcl_keys_lock(rt) != 0)
@@ -214,10 +226,16 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
     }
     slot->next_refresh = now + apr_time_from_sec(delay);
     slot->claimed_until = 0;
+    if (ok && *changed && rt->disk_base != NULL) {
+        saved_slot = *slot;
+        saved_doc = apr_pmemdup(p, src->doc, slot->doc_len);
+    }
     generation = slot->generation;
     failures = slot->failures;
     last_success = slot->last_success;
     bcl_keys_unlock(rt);
+    if (saved_doc != NULL)
+        bcl_keys_disk_save(rt, src, s, p, &saved_slot, saved_doc);
 
     if (!ok) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s: key fetch failed (%s): %s; %u failure(s) in a row",
@@ -253,10 +271,12 @@ bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, 
     if (src->kind == BCL_KEYSRC_METADATA) {
         for (int i = 0; i < src->issuers->nelts; i++) {
             const char *want = APR_ARRAY_IDX(src->issuers, i, const char *);
-            if (strcmp(want, f.issuer) != 0)
+            if (strcmp(want, f.issuer) != 0) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, BCL_TAG_KEYS_ISSUER_MISMATCH ": BCLIssuer \"%s\" differs "
                              "from the issuer \"%s\" in the metadata at %s: logout tokens there are refused (500) "
                              "until the configuration is fixed", want, f.issuer, src->url);
+                BCL_COUNT(s, key_issuer_mismatches);
+            }
         }
     }
     return BCL_REFRESH_DONE;

@@ -48,6 +48,7 @@ typedef struct {
     bcl_keys_slot_t *slot;        /* in shared memory */
     char *doc;                    /* in shared memory, conf.max_size bytes */
     bcl_keys_parsed_t *current;   /* per child (child_init and later) */
+    const volatile apr_uint32_t *stopping;  /* the runtime's flag: fetches give up when set */
 } bcl_key_source_t;
 
 struct bcl_keys_rt_t {
@@ -59,6 +60,11 @@ struct bcl_keys_rt_t {
     int watchdog;                 /* mod_watchdog refreshes in the background */
     apr_thread_mutex_t *child_mutex;  /* per child: guards `current` of every source */
     pid_t parent_pid;             /* the process that made the segment (carries keys across restarts) */
+    /* per process: a child that exits must not leave the background
+     * fetcher inside libcurl/OpenSSL while exit() tears OpenSSL down */
+    volatile apr_uint32_t stopping;
+    volatile apr_uint32_t inflight;   /* background fetches under way in this process */
+    const char *disk_base;        /* BCLStore shm file=: key sets kept at <file>.keys-<hash>; NULL: not kept */
 };
 
 int bcl_keys_lock(bcl_keys_rt_t *rt);
@@ -75,5 +81,10 @@ typedef enum { BCL_REFRESH_DONE, BCL_REFRESH_FAILED, BCL_REFRESH_BUSY } bcl_refr
  * the known jwks_uri without the metadata (the unknown-kid path). */
 bcl_refresh_result_t bcl_keys_refresh(bcl_keys_rt_t *rt, bcl_key_source_t *src, server_rec *s,
                                       apr_pool_t *p, const char *why, int keys_only, int *changed);
+
+/* bcl_keys_disk.c: the last good key set of each URL beside the journal. */
+void bcl_keys_disk_save(bcl_keys_rt_t *rt, const bcl_key_source_t *src, server_rec *s, apr_pool_t *p,
+                        const bcl_keys_slot_t *slot, const char *doc);
+void bcl_keys_disk_load(bcl_keys_rt_t *rt, server_rec *s, apr_pool_t *ptemp);
 
 #endif

@@ -3,6 +3,7 @@
  * An unknown kid causes at most one refetch per BCLKeyRefetchInterval per
  * URL, counted in shared memory so that all processes share the budget. */
 #include <httpd.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include "bcl_keys_internal.h"
@@ -152,11 +153,42 @@ static int rate_limited_fetch(request_rec *r, bcl_keys_use_t *use, const char *w
             bcl_keys_unlock(use->rt);
         }
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BCL_TAG_KEYS_REFETCH ": %s is being fetched by another "
-                      "process or thread: not waiting for it", src->url);
+                      "process or thread", src->url);
     }
     if (changed)
         reacquire(r, use);
     return changed;
+}
+
+/* No keys yet, and another process or thread is fetching them (the first
+ * fetch after a start): wait for it, at most BCLHTTPTimeout, rather than
+ * answer 503 while the answer is on its way. */
+static void wait_for_fetch_under_way(request_rec *r, bcl_keys_use_t *use)
+{
+    apr_time_t start = apr_time_now(), deadline = start + apr_time_from_sec(use->src->conf.timeout);
+    int waited = 0;
+
+    for (;;) {
+        apr_time_t now = apr_time_now();
+        int under_way, have;
+        if (bcl_keys_lock(use->rt) != 0)
+            return;
+        under_way = use->src->slot->claimed_until > now;
+        have = use->src->slot->generation != 0;
+        bcl_keys_unlock(use->rt);
+        if (have) {
+            reacquire(r, use);
+            break;
+        }
+        if (!under_way || now >= deadline || apr_atomic_read32(&use->rt->stopping))
+            break;
+        waited = 1;
+        apr_sleep(apr_time_from_msec(20));
+    }
+    if (waited)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BCL_TAG_KEYS_REFETCH ": waited %" APR_TIME_T_FMT " ms for the "
+                      "fetch of %s under way: %s", apr_time_as_msec(apr_time_now() - start), use->src->url,
+                      use->parsed ? "keys arrived" : "still none");
 }
 
 /* Without mod_watchdog: refresh in the request when due. */
@@ -202,6 +234,8 @@ int bcl_keys_for_request(request_rec *r, const bcl_dir_conf_t *conf, bcl_policy_
         refresh_if_due(r, use);
     if (use->parsed == NULL)
         rate_limited_fetch(r, use, "no keys fetched yet", NULL);
+    if (use->parsed == NULL)
+        wait_for_fetch_under_way(r, use);
 
     if (use->parsed == NULL) {
         if (policy->issuer == NULL || (conf->jwks == NULL && conf->secret == NULL)) {

@@ -21,6 +21,8 @@
 #define BCL_TAG_REPLAY           "BCL0105"  /* a logout token already applied (same jti) */
 #define BCL_TAG_INTERNAL         "BCL0190"  /* internal error */
 #define BCL_TAG_NOT_CONFIGURED   "BCL0191"  /* receiver location lacks required directives */
+#define BCL_TAG_CONFIG_REFUSED   "BCL0192"  /* a combination of directives refused at startup (file:line) */
+#define BCL_TAG_ALERT            "BCL0193"  /* warn, rate-limited per issuer and reason: logouts refused, 500/503 */
 #define BCL_TAG_SESSION_REVOKED  "BCL0200"  /* a revoked session refused */
 #define BCL_TAG_SESSION_UNBOUND  "BCL0201"  /* an unbound session refused (BCLUnboundSession deny) */
 #define BCL_TAG_BOUND            "BCL0202"  /* a session cookie bound to an identity */
@@ -53,6 +55,7 @@
 #define BCL_TAG_KEYS_CONFIG      "BCL0530"  /* key sources at startup: URL, settings, http:// loopback warning */
 #define BCL_TAG_KEYS_SETTINGS_DIFFER "BCL0531" /* one URL declared with different fetch settings: the first wins */
 #define BCL_TAG_KEYS_NO_WATCHDOG "BCL0540"  /* mod_watchdog missing: keys are fetched when requests need them */
+#define BCL_TAG_KEYS_DISK        "BCL0541"  /* key sets kept beside the journal: saved, unusable, not writable */
 #define BCL_TAG_KEYS_INTERNAL    "BCL0590"  /* shared memory, mutex or parse failure inside the module */
 
 #define BCL_TAG_NET_STORE        "BCL0600"  /* network store configured / lifecycle */

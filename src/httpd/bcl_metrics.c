@@ -10,7 +10,7 @@
 #include "mod_backchannel_logout.h"
 
 #define METRICS_MAGIC 0x42434c4du /* "BCLM" */
-#define METRICS_VERSION 1u
+#define METRICS_VERSION 2u
 #define METRICS_KEY "mod_backchannel_logout:metrics"
 
 /* Kept in the process pool: survives a graceful restart. Plain data only. */

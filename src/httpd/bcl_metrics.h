@@ -9,12 +9,19 @@
 #include <httpd.h>
 #include "bcl_journal_file.h"
 #include "bcl_reason.h"
+#include "bcl_alert.h"
 
 enum { BCL_GUARD_WHY_REVOKED = 0, BCL_GUARD_WHY_UNBOUND, BCL_GUARD_WHY_SUSPICIOUS, BCL_GUARD_WHY_COUNT };
 /* indexes follow BCL_ON_REVOKED_PASS/DENY/REDIRECT minus one */
 enum { BCL_GUARD_ACT_PASS = 0, BCL_GUARD_ACT_DENY, BCL_GUARD_ACT_REDIRECT, BCL_GUARD_ACT_COUNT };
 enum { BCL_STORE_OP_LOGOUT = 0, BCL_STORE_OP_BINDING, BCL_STORE_OP_COUNT };
 enum { BCL_STORE_ERR_FULL = 0, BCL_STORE_ERR_UNAVAILABLE, BCL_STORE_ERR_COUNT };
+/* why the receiver answered 500 or 503 */
+enum { BCL_RECEIVER_ERR_NOT_CONFIGURED = 0,   /* 500: a directive is missing after merging */
+       BCL_RECEIVER_ERR_CONFIGURATION,        /* 500: BCLIssuer differs from the discovered issuer, ... */
+       BCL_RECEIVER_ERR_KEYS,                 /* 503: the OP's keys could not be fetched yet */
+       BCL_RECEIVER_ERR_STORE,                /* 503: the store is full or unavailable */
+       BCL_RECEIVER_ERR_COUNT };
 
 typedef struct bcl_metrics_t {
     uint32_t magic;
@@ -35,6 +42,12 @@ typedef struct bcl_metrics_t {
     uint64_t sweeps;
     uint64_t swept_records;
     bcl_journal_stats_t journal;                  /* written by the journal under the store's lock */
+    uint64_t key_issuer_mismatches;               /* fetched metadata whose issuer differs from a BCLIssuer */
+    uint64_t receiver_errors[BCL_RECEIVER_ERR_COUNT];  /* the receiver's 500 and 503 answers, by cause */
+    uint64_t alerts_suppressed;                   /* BCL0193 warnings held back by the rate limit */
+    bcl_alert_slot_t alerts[BCL_ALERT_SLOTS];
+    uint64_t journal_durable;                     /* journal frames (records_written) known to be on disk */
+    uint64_t sessions_passed_unbound;             /* of sessions_passed: let through unbound (BCLUnboundSession allow) */
 } bcl_metrics_t;
 
 /* post_config (not the check pass): makes the segment, or finds the one an

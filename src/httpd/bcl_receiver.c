@@ -7,6 +7,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include "bcl_alert.h"
 #include "bcl_config.h"
 #include "bcl_form.h"
 #include "bcl_keys.h"
@@ -42,6 +43,22 @@ static int answer(request_rec *r, int status, const char *error, const char *des
     return OK;
 }
 
+/* A 500 or 503: counted by cause, and visible at LogLevel warn. */
+static int server_error(request_rec *r, int status, int cause, const char *issuer, const char *error,
+                        const char *description)
+{
+    static const char *const causes[BCL_RECEIVER_ERR_COUNT] = {
+        "not_configured", "configuration", "keys_unavailable", "store"
+    };
+    bcl_metrics_t *m = bcl_metrics_of(r->server);
+    if (m != NULL)
+        BCL_METRIC_ADD(m->receiver_errors[cause], 1);
+    bcl_alert(r, issuer, causes[cause],
+              apr_psprintf(r->pool, "the back-channel logout receiver at %s answers %d: %s",
+                           ap_escape_logitem(r->pool, r->uri), status, description));
+    return answer(r, status, error, description);
+}
+
 static int refuse(request_rec *r, int status, bcl_reason_t reason, const char *detail)
 {
     const char *desc = apr_pstrcat(r->pool, bcl_reason_code(reason), ": ",
@@ -57,6 +74,9 @@ static const char *loggable(request_rec *r, const char *s)
 static int refuse_request(request_rec *r, int status, bcl_reason_t reason, const char *detail)
 {
     bcl_metrics_token_refused(r->server, reason);
+    bcl_alert(r, NULL, bcl_reason_code(reason),
+              apr_psprintf(r->pool, "back-channel requests to %s are refused with %d",
+                           ap_escape_logitem(r->pool, r->uri), status));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   BCL_TAG_REQUEST_REFUSED ": back-channel request refused: status=%d reason=%s detail=\"%s\"",
                   status, bcl_reason_code(reason), loggable(r, detail ? detail : bcl_reason_text(reason)));
@@ -153,6 +173,10 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
     if (store != NULL) {
         st = store->ops->apply_logout(store, &l, apr_time_sec(now), sc->rt->lifetime, &replayed);
         bcl_store_report_usage(r, store);
+        /* 200 only once the revocation is on disk (a replay too: the first
+         * attempt's sync may have failed); synced outside the store's lock */
+        if (st == BCL_STORE_OK && bcl_store_shm_make_durable(r->server) != 0)
+            st = BCL_STORE_UNAVAILABLE;
     }
     if (st != BCL_STORE_OK) {
         bcl_metrics_t *m = bcl_metrics_of(r->server);
@@ -163,8 +187,9 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
                       BCL_TAG_STORE_FAILED ": accepted logout token NOT stored (%s): answering 503 so the OP may retry; "
                       "iss=%s jti=%s", st == BCL_STORE_FULL ? "the store is full: raise BCLStore capacity" : "the store is unavailable",
                       loggable(r, v->iss), loggable(r, v->jti));
-        return answer(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
-                      st == BCL_STORE_FULL ? "store: the revocation store is full" : "store: the revocation store is unavailable");
+        return server_error(r, HTTP_SERVICE_UNAVAILABLE, BCL_RECEIVER_ERR_STORE, v->iss, "temporarily_unavailable",
+                            st == BCL_STORE_FULL ? "store: the revocation store is full"
+                                                 : "store: the revocation store is unavailable");
     }
     if (replayed)
         BCL_COUNT(r->server, tokens_replayed);
@@ -198,7 +223,8 @@ int bcl_receiver_handler(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       BCL_TAG_NOT_CONFIGURED ": the back-channel logout receiver at %s is not configured: %s is missing",
                       loggable(r, r->uri), missing);
-        return answer(r, HTTP_INTERNAL_SERVER_ERROR, "server_error", "the receiver is not configured");
+        return server_error(r, HTTP_INTERNAL_SERVER_ERROR, BCL_RECEIVER_ERR_NOT_CONFIGURED, NULL, "server_error",
+                            "the receiver is not configured");
     }
 
     if (r->method_number != M_POST) {
@@ -239,7 +265,8 @@ int bcl_receiver_handler(request_rec *r)
         policy = &fetched_policy;
         rc = bcl_keys_for_request(r, conf, &fetched_policy, &keys, &keys_use, &error, &why);
         if (rc != OK)
-            return answer(r, rc, error, why);
+            return server_error(r, rc, rc == HTTP_SERVICE_UNAVAILABLE ? BCL_RECEIVER_ERR_KEYS
+                                : BCL_RECEIVER_ERR_CONFIGURATION, NULL, error, why);
     }
 
     bcl_token_validate(r->pool, token, token_len, keys, policy,
@@ -250,7 +277,8 @@ int bcl_receiver_handler(request_rec *r)
             const char *error = NULL, *why = NULL;
             rc = bcl_keys_for_request(r, conf, &fetched_policy, &keys, &keys_use, &error, &why);
             if (rc != OK)
-                return answer(r, rc, error, why);
+                return server_error(r, rc, rc == HTTP_SERVICE_UNAVAILABLE ? BCL_RECEIVER_ERR_KEYS
+                                    : BCL_RECEIVER_ERR_CONFIGURATION, verdict.iss, error, why);
             bcl_token_validate(r->pool, token, token_len, keys, policy,
                                (long long)apr_time_sec(apr_time_now()), &verdict);
         }
@@ -261,14 +289,18 @@ int bcl_receiver_handler(request_rec *r)
         log_verdict(r, &verdict);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_KEYS_UNAVAILABLE ": the token needs keys from %s and none "
                       "were ever fetched: answering 503 so the OP may retry", conf->fetch.url);
-        return answer(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
-                      "keys: the OP's signing keys could not be fetched yet");
+        return server_error(r, HTTP_SERVICE_UNAVAILABLE, BCL_RECEIVER_ERR_KEYS, verdict.iss, "temporarily_unavailable",
+                            "keys: the OP's signing keys could not be fetched yet");
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_TOKEN_DEBUG ": logout token of %" APR_SIZE_T_FMT
                   " bytes, reason=%s", token_len, bcl_reason_code(verdict.reason));
     log_verdict(r, &verdict);
     if (verdict.reason != BCL_OK) {
         bcl_metrics_token_refused(r->server, verdict.reason);
+        bcl_alert(r, verdict.iss, bcl_reason_code(verdict.reason),
+                  apr_psprintf(r->pool, "logout tokens are refused at %s: %s", ap_escape_logitem(r->pool, r->uri),
+                               verdict.detail ? ap_escape_logitem(r->pool, verdict.detail)
+                                              : bcl_reason_text(verdict.reason)));
         return refuse(r, HTTP_BAD_REQUEST, verdict.reason, verdict.detail);
     }
     return store_logout(r, policy, &verdict);

@@ -222,6 +222,8 @@ static void write_prometheus(request_rec *r, const snapshot_t *s)
 
     prom_one(r, "bcl_sessions_passed_total", "counter", "Guarded requests with a session cookie let through.",
              m->sessions_passed);
+    prom_one(r, "bcl_sessions_passed_unbound_total", "counter", "Of those, let through with no binding in the store "
+             "(BCLUnboundSession allow): not protected by back-channel logout.", BCL_METRIC_GET(m->sessions_passed_unbound));
     prom_family(r, "bcl_sessions_refused_total", "counter", "Guarded requests refused at the edge, by reason and BCLOnRevoked action.");
     for (int w = 0; w < BCL_GUARD_WHY_COUNT; w++)
         for (int a = 0; a < BCL_GUARD_ACT_COUNT; a++)
@@ -233,7 +235,7 @@ static void write_prometheus(request_rec *r, const snapshot_t *s)
     prom_one(r, "bcl_bindings_made_total", "counter", "Session cookies bound to an OP session.", m->bindings_made);
     prom_one(r, "bcl_bindings_dropped_total", "counter", "Bindings dropped because the app expired its cookie.", m->bindings_dropped);
 
-    prom_family(r, "bcl_store_records", "gauge", "Unexpired records in the store, by kind.");
+    prom_family(r, "bcl_store_records", "gauge", "Records held in the store, by kind (expired ones until swept).");
     for (int k = 1; k < BCL_REC_KINDS; k++)
         prom_u64(r, "bcl_store_records", apr_psprintf(r->pool, "kind=\"%s\"", KIND_NAMES[k]), s->table.by_kind[k]);
     prom_one(r, "bcl_store_capacity_records", "gauge", "Records the store can hold (BCLStore capacity= or memory=).",
@@ -251,6 +253,19 @@ static void write_prometheus(request_rec *r, const snapshot_t *s)
     prom_family(r, "bcl_key_fetches_total", "counter", "Fetches of the OP's keys or metadata, by result.");
     prom_u64(r, "bcl_key_fetches_total", "result=\"ok\"", m->key_fetches_ok);
     prom_u64(r, "bcl_key_fetches_total", "result=\"failed\"", m->key_fetches_failed);
+    {
+        static const char *const causes[BCL_RECEIVER_ERR_COUNT] = {
+            "status=\"500\",cause=\"not_configured\"", "status=\"500\",cause=\"configuration\"",
+            "status=\"503\",cause=\"keys_unavailable\"", "status=\"503\",cause=\"store\""
+        };
+        prom_family(r, "bcl_receiver_errors_total", "counter", "The receiver's 500 and 503 answers, by cause.");
+        for (int i = 0; i < BCL_RECEIVER_ERR_COUNT; i++)
+            prom_u64(r, "bcl_receiver_errors_total", causes[i], BCL_METRIC_GET(m->receiver_errors[i]));
+    }
+    prom_one(r, "bcl_alerts_suppressed_total", "counter", "BCL0193 warnings held back by their rate limit.",
+             BCL_METRIC_GET(m->alerts_suppressed));
+    prom_one(r, "bcl_key_issuer_mismatches_total", "counter", "Fetched metadata whose issuer differs from a "
+             "configured BCLIssuer (BCL0520): tokens there are answered 500.", BCL_METRIC_GET(m->key_issuer_mismatches));
     write_prometheus_keys(r, s);
     if (s->is_net) {
         prom_one(r, "bcl_store_net_operations_total", "counter", "Operations sent to memcache / redis (since the store was made).",
@@ -320,9 +335,22 @@ static json_t *json_snapshot(const snapshot_t *s)
     json_object_set_new(o, "refused", sub);
     set_u64(o, "refused_total", total_refused(s));
     json_object_set_new(root, "tokens", o);
+    {
+        static const char *const causes[BCL_RECEIVER_ERR_COUNT] = {
+            "not_configured", "configuration", "keys_unavailable", "store"
+        };
+        o = json_object();
+        for (int i = 0; i < BCL_RECEIVER_ERR_COUNT; i++)
+            set_u64(o, causes[i], BCL_METRIC_GET(m->receiver_errors[i]));
+        json_object_set_new(root, "receiver_errors", o);
+        o = json_object();
+        set_u64(o, "suppressed", BCL_METRIC_GET(m->alerts_suppressed));
+        json_object_set_new(root, "alerts", o);
+    }
 
     o = json_object();
     set_u64(o, "passed", m->sessions_passed);
+    set_u64(o, "passed_unbound", BCL_METRIC_GET(m->sessions_passed_unbound));
     sub = json_object();
     for (int w = 0; w < BCL_GUARD_WHY_COUNT; w++) {
         json_t *acts = json_object();
@@ -372,6 +400,7 @@ static json_t *json_snapshot(const snapshot_t *s)
     o = json_object();
     set_u64(o, "fetches", m->key_fetches_ok);
     set_u64(o, "failures", m->key_fetches_failed);
+    set_u64(o, "issuer_mismatches", BCL_METRIC_GET(m->key_issuer_mismatches));
     sub = json_array();
     for (int i = 0; i < s->keys->nelts; i++) {
         const bcl_keys_status_t *k = &((const bcl_keys_status_t *)s->keys->elts)[i];

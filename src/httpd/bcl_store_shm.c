@@ -6,6 +6,8 @@
 #include <unixd.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
 #include "bcl_config.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
@@ -111,14 +113,60 @@ typedef struct {
     server_rec *s;
 } journal_glue_t;
 
-/* Called by the table store with the lock held. */
+/* Called by the table store with the lock held: the write only. The
+ * fdatasync a logout needs (`sync`) happens after the lock is released, in
+ * bcl_store_shm_make_durable, so that the guard never waits for the disk. */
 static int journal_append(void *baton, const bcl_record_t *recs, int n, int sync)
 {
     journal_glue_t *g = baton;
     bcl_logger_t log = { log_core, g->s };
+    (void)sync;
     if (g->st->journal == NULL)
         return 0;
-    return bcl_journal_append(g->st->journal, recs, n, sync, &log);
+    return bcl_journal_append(g->st->journal, recs, n, 0, &log);
+}
+
+/* Group commit, outside the store's lock. Frames are appended in order
+ * under the lock, and `records_written` (shared) counts them; a caller
+ * needs every frame counted when its logout returned to be on disk. It
+ * reads that count, and unless an fdatasync that began after that count
+ * was reached has already finished (journal_durable, shared), syncs the
+ * file itself: fdatasync flushes the file whichever descriptor asks, and a
+ * compaction that replaced the file meanwhile synced its own copy. Many
+ * logouts arriving together share one fdatasync. */
+int bcl_store_shm_make_durable(server_rec *s)
+{
+    shm_state_t *st = shm_state(s);
+    bcl_metrics_t *m = bcl_metrics_of(s);
+    bcl_journal_t *j = st != NULL ? st->journal : NULL;
+    uint64_t target, done;
+    int fd, err = 0;
+
+    if (j == NULL || m == NULL)
+        return 0;
+    target = __atomic_load_n(&j->stats->records_written, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&m->journal_durable, __ATOMIC_ACQUIRE) >= target)
+        return 0;
+    fd = open(j->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fdatasync(fd) != 0)
+        err = errno;
+    if (fd >= 0)
+        close(fd);
+    if (err != 0) {
+        __atomic_add_fetch(&j->stats->sync_errors, 1, __ATOMIC_RELAXED);
+        ap_log_error(APLOG_MARK, APLOG_ERR, err, s, BCL_TAG_JOURNAL_IO ": cannot fdatasync the journal %s: the "
+                     "logout is answered 503 so that the OP retries", j->path);
+        return -1;
+    }
+    __atomic_add_fetch(&j->stats->syncs, 1, __ATOMIC_RELAXED);
+    done = __atomic_load_n(&m->journal_durable, __ATOMIC_RELAXED);
+    while (done < target
+           && !__atomic_compare_exchange_n(&m->journal_durable, &done, target, 0, __ATOMIC_RELEASE,
+                                           __ATOMIC_RELAXED))
+        ;
+    if (__atomic_load_n(&j->stats->records_written, __ATOMIC_RELAXED) == target)
+        __atomic_store_n(&j->stats->unsynced, (uint64_t)0, __ATOMIC_RELAXED);
+    return 0;
 }
 
 /* Compaction runs in a child (User): it creates a file in the journal's
@@ -222,12 +270,19 @@ void bcl_store_shm_maintain(server_rec *s, int sweep)
     }
     if (st->journal != NULL) {
         bcl_journal_t *j = st->journal;
-        bcl_journal_sync(j, &log);
+        if (j->dir_unsynced) {
+            /* a compaction's directory fsync failed: retried (rare, so under the lock) */
+            __atomic_store_n(&j->stats->unsynced, (uint64_t)1, __ATOMIC_RELAXED);
+            bcl_journal_sync(j, &log);
+        }
         if (bcl_journal_needs_compaction(j, COMPACT_FACTOR, COMPACT_MIN_BYTES)
             || (now - j->stats->last_compaction >= COMPACT_PERIOD && j->stats->bytes > j->stats->compacted_bytes))
             bcl_journal_compact(j, st->table, now, &log);
     }
     apr_global_mutex_unlock(st->mutex);
+    /* bindings are written without a sync: flushed here, off the lock */
+    if (st->journal != NULL)
+        bcl_store_shm_make_durable(s);
     if (m != NULL)
         BCL_METRIC_ADD(m->maintenance_runs, 1);
 }

@@ -50,4 +50,10 @@ void bcl_store_report_usage(request_rec *r, bcl_store_t *store);
 /* child_init: re-attaches the mutex in the child. */
 void bcl_store_shm_child_init(apr_pool_t *p, server_rec *s);
 
+/* After a logout was stored (or found already applied): returns once every
+ * journal frame written so far is on disk (fdatasync outside the store's
+ * lock, shared by concurrent callers); 0 without a journal, -1 when the
+ * sync failed (answer 503). */
+int bcl_store_shm_make_durable(server_rec *s);
+
 #endif

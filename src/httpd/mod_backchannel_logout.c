@@ -13,6 +13,7 @@
 #include <cjose/version.h>
 #include <jansson.h>
 #include "bcl_config.h"
+#include "bcl_config_check.h"
 #include "bcl_logtags.h"
 #include "bcl_guard.h"
 #include "bcl_keys.h"
@@ -29,6 +30,18 @@ static int bcl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     (void)plog; (void)ptemp;
     if (bcl_store_shm_register(pconf) != APR_SUCCESS || bcl_keys_register(pconf) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
+    return OK;
+}
+
+/* Runs for `apache2 -t` and before every start and restart. */
+static int bcl_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf; (void)plog;
+    if (bcl_config_check(ptemp, s, ap_conftree) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT | APLOG_STARTUP, 0, s, BCL_TAG_CONFIG_REFUSED ": the configuration "
+                     "above is refused: mod_backchannel_logout would not work as configured");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return OK;
 }
 
@@ -79,6 +92,7 @@ static void bcl_register_hooks(apr_pool_t *p)
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
     (void)p;
     ap_hook_pre_config(bcl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(bcl_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(bcl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(bcl_child_init, NULL, before_watchdog, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_receiver_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -11,6 +11,7 @@ Environment:
   BCL_CHECK   the command-line checker (default: <repo>/tools/bcl-check)
   APACHE2     the httpd binary (default: /usr/sbin/apache2)
   BCL_KEEP_TMP=1 keeps the temp directories (configs, logs) for a post-mortem
+  BCL_CORE_DIR=1 has the children dump core in <tmp>/core (with ulimit -c)
 """
 import json
 import os
@@ -160,6 +161,12 @@ class Httpd:
         lines.append("LogLevel %s" % (level or "warn"))
         lines.append(_run_user().rstrip("\n"))
         lines.append(MPM_TUNING[self.mpm].rstrip("\n"))
+        if os.environ.get("BCL_CORE_DIR"):
+            # post-mortem of a crash: `ulimit -c unlimited` and BCL_CORE_DIR=1
+            core = self.path("core")
+            os.makedirs(core, exist_ok=True)
+            os.chmod(core, 0o1777)
+            lines.append('CoreDumpDirectory "%s"' % core)
         lines.append('LogFormat "%h \\"%r\\" %>s %b %D" short')
         lines.append('CustomLog "%s" short' % self.access_log)
         return "\n".join(l for l in lines if l) + "\n"
@@ -186,6 +193,13 @@ class Httpd:
         return p.returncode, p.stdout.decode(errors="replace")
 
     def start(self, timeout=15):
+        """Starts httpd and returns once it has answered one HTTP request.
+
+        The parent binds its port before post_config runs, so a listening
+        port alone does not prove that the start succeeded: a module that
+        refuses the configuration in post_config makes the parent exit
+        after the port answered. Only an HTTP answer (children serve after
+        post_config) counts, and the parent must still be running then."""
         assert self.proc is None, "already started"
         out = open(self.stdout_path, "wb")
         self.proc = subprocess.Popen(
@@ -194,6 +208,8 @@ class Httpd:
             start_new_session=True)
         out.close()
         deadline = time.time() + timeout
+        session = requests.Session()
+        session.trust_env = False
         while time.time() < deadline:
             rc = self.proc.poll()
             if rc is not None:
@@ -202,17 +218,27 @@ class Httpd:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     pass
-                # The parent listens before its children are ready: make one
-                # real request so the first test does not race the workers.
-                try:
-                    requests.Session().get(self.url("/"), timeout=5,
-                                           proxies={"http": None, "https": None})
-                except requests.RequestException:
-                    pass
-                return self
             except OSError:
                 time.sleep(0.05)
-        self.stop()
+                continue
+            # The parent listens before its children are ready (and before
+            # post_config): one real request proves both, so the first test
+            # does not race the workers either.
+            try:
+                session.get(self.url("/"), timeout=5, headers={"Connection": "close"})
+            except requests.exceptions.ReadTimeout:
+                pass      # a child took the request: it is serving
+            except requests.RequestException:
+                time.sleep(0.05)
+                continue
+            finally:
+                session.close()
+            rc = self.proc.poll()
+            if rc is not None:
+                self.proc = None
+                raise RuntimeError("httpd exited with %d at start:\n%s" % (rc, self.diagnostics()))
+            return self
+        self.stop(check=False)
         raise RuntimeError("httpd did not answer on port %d within %ss:\n%s"
                            % (self.port, timeout, self.diagnostics()))
 
@@ -220,26 +246,40 @@ class Httpd:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout=15):
-        """SIGTERM to the httpd parent (by PID), then wait; SIGKILL on timeout."""
+    def stop(self, timeout=15, check=True):
+        """SIGTERM to the httpd parent (by PID), then wait; SIGKILL on timeout.
+
+        Then asserts a clean exit (see assert_clean_exit): the parent exited
+        0 and no child died of a signal. `check=False` only for a server
+        already known to be broken (the caller reports that instead)."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
+        proc, self.proc = self.proc, None
+        killed = False
+        if proc.poll() is None:
+            close_clients()
             try:
-                os.kill(self.proc.pid, signal.SIGTERM)
+                os.kill(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
             try:
-                self.proc.wait(timeout=timeout)
+                proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-        self.proc = None
+                killed = True
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+        if check:
+            assert not killed, "httpd did not stop within %ss of SIGTERM (SIGKILLed):\n%s" % (
+                timeout, self.diagnostics())
+            assert_clean_exit(proc.returncode, self.log_text(), "httpd on port %d" % self.port,
+                              self.diagnostics)
 
     def cleanup(self):
-        self.stop()
-        if not os.environ.get("BCL_KEEP_TMP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            if not os.environ.get("BCL_KEEP_TMP"):
+                shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -297,10 +337,52 @@ class Httpd:
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
 
+def assert_clean_exit(returncode, log_text, what="httpd", diagnostics=None):
+    """The one check every httpd stop goes through (integration, e2e and
+    benchmark servers): the parent exited 0 (a negative code is the signal
+    that killed it, -11 = SIGSEGV in a cleanup after the module was
+    unloaded) and no child died of a signal (httpd's parent logs "exit
+    signal" for each such child)."""
+    def more():
+        return diagnostics() if diagnostics else log_text[-4000:]
+    if returncode != 0:
+        how = ("killed by signal %d" % -returncode) if returncode < 0 else "exit code %d" % returncode
+        raise AssertionError("%s did not exit cleanly: %s\n%s" % (what, how, more()))
+    bad = [l for l in log_text.splitlines() if "exit signal" in l]
+    if bad:
+        raise AssertionError("%s: a child died of a signal:\n%s\n%s"
+                             % (what, "\n".join(bad[:5]), more()))
+
+
+# Strong references: a session dropped by a test would otherwise close its
+# connection whenever the garbage collector runs, which may be during a stop.
+_CLIENTS = []
+
+
+def close_clients():
+    """Closes the keep-alive connections of every session client() made.
+
+    Httpd.stop() calls it before SIGTERM: Debian's event MPM (2.4.71) has a
+    shutdown race of its own (a child closing, in close_worker_sockets, the
+    socket of a keep-alive connection a worker thread has just freed dies
+    with SIGSEGV in apr_os_sock_get, about one stop in fifty with idle
+    keep-alive connections: the listener hands each open connection to a
+    worker for closing while the main thread closes the workers' sockets).
+    The clean-exit check is for this module's crashes; a session used again
+    after a restart simply reconnects."""
+    for s in list(_CLIENTS):
+        try:
+            s.close()     # a session closed here still works later: it reconnects
+        except Exception:
+            pass
+    time.sleep(0.2)       # httpd retires the closed connections first
+
+
 def client():
     """A requests session that ignores proxy and CA environment settings."""
     s = requests.Session()
     s.trust_env = False
+    _CLIENTS.append(s)
     return s
 
 

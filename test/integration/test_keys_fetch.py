@@ -121,18 +121,33 @@ def test_jwks_uri_fetched_once_and_shared_by_children_and_locations(keyserver):
         h.cleanup()
 
 
-def test_discovery_supplies_issuer_and_jwks_uri(keyserver):
+@pytest.fixture
+def tls_keyserver():
+    """A key server over https, and the BCLCAFile line that trusts it: a
+    jwks_uri taken from a metadata document must be https://."""
+    ca = TestCA(harness.make_tmpdir("bcl-ca-"))
+    ks = KeyServer(tls=ca)
+    ks.ca_line = 'BCLCAFile "%s"' % ca.ca_file
+    yield ks
+    ks.stop()
+
+
+def test_discovery_supplies_issuer_and_jwks_uri(keyserver, tls_keyserver):
     k1 = rsa("disc1")
     other_issuer = "https://op.keys.test/realms/other"
+    certs = tls_keyserver
+    certs.set_json("/realms/main/certs", keys.jwks_doc([k1]))
+    certs.start()
     keyserver.set_json("/realms/main/.well-known/openid-configuration",
-                       {"issuer": ISSUER, "jwks_uri": keyserver.url("/realms/main/certs"),
+                       {"issuer": ISSUER, "jwks_uri": certs.url("/realms/main/certs"),
                         "backchannel_logout_supported": True})
-    keyserver.set_json("/realms/main/certs", keys.jwks_doc([k1]))
     keyserver.start()
     meta = keyserver.url("/realms/main/.well-known/openid-configuration")
-    h = start(location("/disc", "BCLProviderMetadataURL %s" % meta, issuer=None)
-              + location("/same", "BCLProviderMetadataURL %s" % meta, issuer=ISSUER)
-              + location("/mismatch", "BCLProviderMetadataURL %s" % meta, issuer=other_issuer))
+    ca = [certs.ca_line]
+    h = start(location("/disc", "BCLProviderMetadataURL %s" % meta, issuer=None, extra=ca)
+              + location("/same", "BCLProviderMetadataURL %s" % meta, issuer=ISSUER, extra=ca)
+              + location("/mismatch", "BCLProviderMetadataURL %s" % meta, issuer=other_issuer, extra=ca))
+    meta_ks, keyserver = keyserver, certs     # `keyserver` below: where the keys are
     try:
         h.wait_log(FETCHED, keyserver.url("/realms/main/certs"), ISSUER, timeout=15)
         # the discovered issuer is the only accepted iss
@@ -149,7 +164,7 @@ def test_discovery_supplies_issuer_and_jwks_uri(keyserver):
         # and the background fetch said so too
         h.wait_log(ISSUER_MISMATCH, other_issuer, ISSUER, meta)
         # one entry for three locations
-        assert keyserver.count("/realms/main/.well-known/openid-configuration") == 1
+        assert meta_ks.count("/realms/main/.well-known/openid-configuration") == 1
         assert keyserver.count("/realms/main/certs") == 1
         # a new key at the OP: the unknown kid refetches the keys (not the metadata)
         k2 = rsa("disc2")
@@ -159,7 +174,27 @@ def test_discovery_supplies_issuer_and_jwks_uri(keyserver):
         h.wait_log(REFETCH, "disc2", since=mark)
         h.wait_log(FETCHED, "disc1,disc2", "generation 2", since=mark)
         assert keyserver.count("/realms/main/certs") == 2
-        assert keyserver.count("/realms/main/.well-known/openid-configuration") == 1
+        assert meta_ks.count("/realms/main/.well-known/openid-configuration") == 1
+    finally:
+        h.cleanup()
+
+
+def test_discovered_http_jwks_uri_is_never_fetched(keyserver):
+    """The administrator's metadata URL may be http:// on loopback; the
+    jwks_uri the OP's document names may not: refused before any fetch
+    (count 0 at the key server), logged, and tokens get 503."""
+    k1 = rsa("disc-http")
+    keyserver.set_json("/.well-known/openid-configuration",
+                       {"issuer": ISSUER, "jwks_uri": keyserver.url("/certs")})
+    keyserver.set_json("/certs", keys.jwks_doc([k1]))
+    keyserver.start()
+    meta = keyserver.url("/.well-known/openid-configuration")
+    h = start(location("/disc", "BCLProviderMetadataURL %s" % meta, issuer=None), mpm="prefork")
+    try:
+        h.wait_log(MALFORMED, meta, keyserver.url("/certs"), "not https", timeout=15)
+        assert_unavailable(post(h, "/disc", token(k1)))
+        assert keyserver.count("/.well-known/openid-configuration") >= 1
+        assert keyserver.count("/certs") == 0
     finally:
         h.cleanup()
 
@@ -301,6 +336,29 @@ def test_op_slow_at_startup(keyserver):
         keyserver.set_delay(0)
         h.wait_log(FETCHED, "slow-1", since=mark, timeout=20)
         harness.assert_ok(post(h, "/s", token(k1)))
+    finally:
+        h.cleanup()
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "event"])
+def test_token_waits_for_the_first_fetch_under_way(keyserver, mpm):
+    """Right after a start the key server takes 2 s to answer the first
+    fetch (BCLHTTPTimeout 5): a token posted meanwhile waits for that fetch
+    and gets 200, not 503; nothing is fetched twice."""
+    k1 = rsa("wait-1")
+    keyserver.set_json("/jwks", keys.jwks_doc([k1]))
+    keyserver.set_delay(2)
+    keyserver.start()
+    url = keyserver.url("/jwks")
+    h = start(location("/w", "BCLJWKSURI %s" % url, extra=["BCLHTTPTimeout 5"]), mpm=mpm)
+    try:
+        keyserver.wait_count("/jwks", 1, timeout=10)     # the first fetch is under way
+        assert "BCL0500" not in h.log_text()
+        t0 = time.time()
+        r = post(h, "/w", token(k1))
+        harness.assert_ok(r)
+        assert time.time() - t0 < 5
+        assert keyserver.count("/jwks") == 1
     finally:
         h.cleanup()
 
@@ -513,7 +571,7 @@ def test_proxy_directive_and_environment(keyserver, monkeypatch):
 # redirects
 # ---------------------------------------------------------------------------
 
-def test_redirects_limited_and_never_downgraded(keyserver):
+def test_redirects_only_to_https_and_limited(keyserver):
     tmp = harness.make_tmpdir("bcl-ca-")
     ca = TestCA(tmp)
     k1 = rsa("redir-1")
@@ -526,20 +584,36 @@ def test_redirects_limited_and_never_downgraded(keyserver):
     ks.start()
     tls = KeyServer(tls=ca)
     tls.set_doc("/down", "", status=301, headers={"Location": ks.url("/final")})
+    tls.set_json("/final", keys.jwks_doc([k1]))
+    for i in range(5):
+        tls.set_doc("/thop%d" % i, "", status=302, headers={"Location": tls.url("/thop%d" % (i + 1))})
+    tls.set_json("/thop5", keys.jwks_doc([k1]))
     tls.start()
+    ks.set_doc("/up", "", status=302, headers={"Location": tls.url("/final")})
+    cafile = ['BCLCAFile "%s"' % ca.ca_file]
     h = None
     try:
         h = start(location("/one", "BCLJWKSURI %s" % ks.url("/one"))
                   + location("/hops", "BCLJWKSURI %s" % ks.url("/hop0"))
-                  + location("/down", "BCLJWKSURI %s" % tls.url("/down"),
-                             extra=['BCLCAFile "%s"' % ca.ca_file]))
-        h.wait_log(FETCHED, ks.url("/final"), timeout=15)     # followed; named by where it was asked for
-        h.wait_log(FETCH_FAILED, ks.url("/hop0"), "more than 3 redirects", timeout=15)
+                  + location("/up", "BCLJWKSURI %s" % ks.url("/up"), extra=cafile)
+                  + location("/thops", "BCLJWKSURI %s" % tls.url("/thop0"), extra=cafile)
+                  + location("/down", "BCLJWKSURI %s" % tls.url("/down"), extra=cafile))
+        # a redirect's Location comes from the OP's answer: never followed to
+        # plain http, even from a configured loopback http:// URL
+        h.wait_log(FETCH_FAILED, ks.url("/one"), "only to https", ks.url("/final"), timeout=15)
+        h.wait_log(FETCH_FAILED, ks.url("/hop0"), "only to https", timeout=15)
         h.wait_log(FETCH_FAILED, tls.url("/down"), "stays on https", ks.url("/final"), timeout=15)
-        harness.assert_ok(post(h, "/one", token(k1)))
+        # followed to https (named by where it was asked for), at most 3 hops
+        h.wait_log(FETCHED, ks.url("/up"), timeout=15)
+        h.wait_log(FETCH_FAILED, tls.url("/thop0"), "more than 3 redirects", timeout=15)
+        harness.assert_ok(post(h, "/up", token(k1)))
+        assert_unavailable(post(h, "/one", token(k1)))
         assert_unavailable(post(h, "/hops", token(k1)))
         assert_unavailable(post(h, "/down", token(k1)))
-        assert ks.count("/hop5") == 0
+        assert_unavailable(post(h, "/thops", token(k1)))
+        assert ks.count("/final") == 0
+        assert ks.count("/hop1") == 0
+        assert tls.count("/thop5") == 0
     finally:
         if h:
             h.cleanup()
@@ -550,11 +624,16 @@ def test_redirects_limited_and_never_downgraded(keyserver):
 # bcl-check fetches keys with the same code
 # ---------------------------------------------------------------------------
 
-def test_bcl_check_fetches_keys(keyserver):
+def test_bcl_check_fetches_keys(keyserver, tls_keyserver):
     import subprocess
     assert os.path.isfile(harness.BCL_CHECK), "bcl-check not built: %s" % harness.BCL_CHECK
     k1 = rsa("cli-1")
+    tls_keyserver.set_json("/jwks", keys.jwks_doc([k1]))
+    tls_keyserver.start()
+    ca_file = tls_keyserver.ca_line.split('"')[1]
     keyserver.set_json("/.well-known/openid-configuration",
+                       {"issuer": ISSUER, "jwks_uri": tls_keyserver.url("/jwks")})
+    keyserver.set_json("/http-jwks/.well-known/openid-configuration",
                        {"issuer": ISSUER, "jwks_uri": keyserver.url("/jwks")})
     keyserver.set_json("/jwks", keys.jwks_doc([k1]))
     keyserver.start()
@@ -564,12 +643,16 @@ def test_bcl_check_fetches_keys(keyserver):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
         return p.returncode, p.stdout.decode(), p.stderr.decode()
 
-    rc, out, err = check("--metadata", keyserver.url("/.well-known/openid-configuration"))
+    rc, out, err = check("--metadata", keyserver.url("/.well-known/openid-configuration"), "--ca-file", ca_file)
     assert rc == 0 and out.startswith("valid:"), (rc, out, err)
+    # a jwks_uri from the document must be https://, even on loopback
+    rc, out, err = check("--metadata", keyserver.url("/http-jwks/.well-known/openid-configuration"))
+    assert rc == 2 and "not https" in err, (rc, out, err)
+    assert keyserver.count("/jwks") == 0
     rc, out, err = check("--issuer", ISSUER, "--jwks-uri", keyserver.url("/jwks"))
     assert rc == 0 and out.startswith("valid:"), (rc, out, err)
     rc, out, err = check("--issuer", "https://other.example", "--metadata",
-                         keyserver.url("/.well-known/openid-configuration"))
+                         keyserver.url("/.well-known/openid-configuration"), "--ca-file", ca_file)
     assert rc == 2 and "differs" in err and ISSUER in err, (rc, out, err)
     rc, out, err = check("--issuer", ISSUER, "--jwks-uri", "http://op.example.com/jwks")
     assert rc == 2 and "loopback" in err, (rc, out, err)

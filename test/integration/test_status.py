@@ -107,7 +107,7 @@ def test_json_matches_the_prometheus_text(guard):
     assert j["build"]["version"] and j["build"]["cjose"] and j["build"]["openssl"]
     assert j["tokens"]["accepted"] == V(fams, "bcl_tokens_accepted_total")
     assert j["tokens"]["refused"]["aud"] == V(fams, "bcl_tokens_refused_total", reason="aud")
-    assert j["keys"] == {"fetches": 0, "failures": 0, "sources": []}   # no key URL here
+    assert j["keys"] == {"fetches": 0, "failures": 0, "issuer_mismatches": 0, "sources": []}   # no key URL here
     assert j["store"]["capacity"] == 5000
     assert set(j["store"]["records"]) == {"revoked_sid", "revoked_sub", "revoked_sub_nosid", "binding", "jti"}
 
@@ -236,7 +236,7 @@ def test_full_store_usage_and_errors_reported(backend, op_keys):
 
 
 def table_bytes(capacity):
-    return (capacity + capacity // 4 + 1) * 80 + 48
+    return (capacity + capacity // 4 + 1) * 80 + 72
 
 
 def test_capacity_in_bytes_reported(backend, op_keys):
@@ -255,3 +255,20 @@ def test_capacity_in_bytes_reported(backend, op_keys):
         h.wait_log("BCL0400", "capacity %d records" % cap, since=0)
     finally:
         h.cleanup()
+
+
+def test_unbound_sessions_passed_are_counted_apart(guard):
+    """A session the store knows nothing about, let through under
+    BCLUnboundSession allow, counts as passed and as passed unbound; a bound
+    one only as passed."""
+    g = guard
+    j0 = scrape_json(g)["guard"]
+    bound = g.login("/app/", sid=uid("bound"))
+    g.works("/app/", bound)
+    g.works("/app/", "never-bound-" + uid("x"))
+    g.works("/app/", "never-bound-" + uid("y"))
+    j1 = scrape_json(g)["guard"]
+    assert j1["passed"] - j0["passed"] == 3, (j0, j1)
+    assert j1["passed_unbound"] - j0["passed_unbound"] == 2, (j0, j1)
+    fams = promtext.parse(harness.client().get(g.h.url(STATUS), timeout=10).text)
+    assert promtext.value(fams, "bcl_sessions_passed_unbound_total") == j1["passed_unbound"]

@@ -522,7 +522,7 @@ END_TEST
 
 START_TEST(test_capacity_for_bytes)
 {
-    ck_assert_uint_eq(bcl_table_capacity_for(10000128), 100000);
+    ck_assert_uint_eq(bcl_table_capacity_for(10000160), 100000);
     ck_assert_uint_eq(bcl_table_capacity_for(10000127), 99999);
     ck_assert_uint_eq(bcl_table_capacity_for(64u << 20), 671087);
     ck_assert(bcl_table_size(bcl_table_capacity_for(64u << 20)) <= (64u << 20));

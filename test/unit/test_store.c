@@ -1,5 +1,6 @@
 /* The revocation store over its table: record model, capacity, expiry,
  * deletion without tombstones, and the guard's decisions. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <check.h>
@@ -46,7 +47,7 @@ static bcl_record_t rec(const char *sid, int64_t expires)
 START_TEST(test_record_is_80_bytes)
 {
     ck_assert_uint_eq(sizeof(bcl_record_t), 80);
-    ck_assert_uint_eq(bcl_table_size(100000), 10000128);
+    ck_assert_uint_eq(bcl_table_size(100000), 10000160);
 }
 END_TEST
 
@@ -367,6 +368,47 @@ START_TEST(test_binding_header)
 }
 END_TEST
 
+/* The per-kind counts are kept as the table changes (the status page reads
+ * them without a scan): insert, replace by another kind, take over an
+ * expired slot, remove, sweep. */
+START_TEST(test_kind_counts_kept_without_scan)
+{
+    bcl_table_t *t = new_table(64);
+    bcl_table_stats_t st;
+    char name[16];
+
+    for (int i = 0; i < 10; i++) {
+        bcl_record_t r;
+        snprintf(name, sizeof(name), "s%d", i);
+        r = rec(name, i < 4 ? 150 : 1000);          /* 4 expire at 150 */
+        if (i >= 7)
+            r.kind = BCL_REC_JTI;
+        ck_assert_int_eq(bcl_table_put(t, &r, 100), BCL_TABLE_OK);
+    }
+    bcl_table_stats(t, 100, &st);
+    ck_assert_uint_eq(st.by_kind[BCL_REC_REVOKED_SID], 7);
+    ck_assert_uint_eq(st.by_kind[BCL_REC_JTI], 3);
+    {   /* the same key again, as another kind */
+        bcl_record_t r = rec("s5", 1000), gone = rec("s6", 0), none = rec("nope", 0);
+        r.kind = BCL_REC_BINDING;
+        ck_assert_int_eq(bcl_table_put(t, &r, 100), BCL_TABLE_OK);
+        ck_assert(bcl_table_remove(t, &gone.key));
+        ck_assert(!bcl_table_remove(t, &none.key));
+    }
+    bcl_table_stats(t, 100, &st);
+    ck_assert_uint_eq(st.by_kind[BCL_REC_REVOKED_SID], 5);
+    ck_assert_uint_eq(st.by_kind[BCL_REC_BINDING], 1);
+    ck_assert_uint_eq(st.by_kind[BCL_REC_JTI], 3);
+    /* expired records stay counted until swept */
+    ck_assert_uint_eq(bcl_table_sweep(t, 200), 4);
+    bcl_table_stats(t, 200, &st);
+    ck_assert_uint_eq(st.by_kind[BCL_REC_REVOKED_SID], 1);
+    ck_assert_uint_eq(st.by_kind[BCL_REC_BINDING], 1);
+    ck_assert_uint_eq(st.by_kind[BCL_REC_JTI], 3);
+    ck_assert_uint_eq(st.used, 5);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -379,6 +421,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_remove_keeps_runs_reachable);
     tcase_add_test(tc, test_sweep_removes_only_expired);
     tcase_add_test(tc, test_attach_checks_the_header);
+    tcase_add_test(tc, test_kind_counts_kept_without_scan);
     suite_add_tcase(s, tc);
     tc = tcase_create("store");
     tcase_add_checked_fixture(tc, setup, teardown);
