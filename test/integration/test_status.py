@@ -236,12 +236,12 @@ def test_full_store_usage_and_errors_reported(backend, op_keys):
 
 
 def table_bytes(capacity):
-    return (capacity + capacity // 4 + 1) * 80 + 72
+    return (capacity + capacity // 4 + 1) * 80 + 80
 
 
 def test_capacity_in_bytes_reported(backend, op_keys):
     """BCLStore shm memory=1M: the largest table that fits in 1 MiB, at 100
-    bytes per record (plus 128), as the status output reports it."""
+    bytes per record (plus 160), as the status output reports it."""
     h = start_status_httpd(backend, op_keys, mpm="event", store="BCLStore shm memory=1M\n")
     try:
         g = Guard(h, backend, op_keys)
