@@ -144,7 +144,12 @@ require_script bench/run.sh
 require_script bench/check_report.py
 # run.sh prints the report's path last; the checker asserts that it holds
 # numbers, never how fast anything was
-smoke_report=$(bash bench/run.sh --smoke | tee /dev/stderr | tail -n 1)
+# (its output is shown as it comes and kept in a file; `tee /dev/stderr`
+# would reopen, and so truncate, a log file that stderr is redirected to)
+smoke_out=$(mktemp /tmp/bcl-bench-smoke.XXXXXX)
+bash bench/run.sh --smoke | tee "$smoke_out"
+smoke_report=$(tail -n 1 "$smoke_out")
+rm -f "$smoke_out"
 /usr/bin/python3 bench/check_report.py "$smoke_report"
 stage_finish
 
