@@ -22,6 +22,11 @@
 #                                   `npm ci` in test/e2e/op and test/e2e/browser)
 #  10. benchmark smoke run          bash bench/run.sh --smoke, then bench/check_report.py
 #                                   (checks the report has numbers; never a speed)
+#  11. Debian package                test/package/run.sh: dpkg-buildpackage in a
+#                                   temporary copy, apt-get install of the .deb,
+#                                   a2enmod + apache2ctl -t -M in a scratch copy
+#                                   of /etc/apache2, purge; the machine's apache2
+#                                   is left as it was
 set -euo pipefail
 
 usage() {
@@ -40,7 +45,7 @@ done
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
-total_stages=10
+total_stages=11
 stage_no=0
 stage_name=""
 stage_start=0
