@@ -31,7 +31,7 @@ PACKAGES=(
     libapache2-mod-auth-openidc chromium chromium-driver
     # the Debian package (debian/, the package stage of test/run-all.sh;
     # dh-apache2 comes with apache2-dev): dpkg-buildpackage, mk-build-deps
-    debhelper dpkg-dev fakeroot devscripts equivs
+    debhelper dpkg-dev devscripts equivs
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
@@ -181,6 +181,7 @@ EOS
         log "the Node.js fetched into $tmp does not run" >&2
         exit 1
     fi
+    rm -f "$tmp/npm-install.log"
     local_node_stamp "$arch" > "$tmp/.stamp"
     rm -rf "$NODE_PREFIX"
     mv "$tmp" "$NODE_PREFIX"
