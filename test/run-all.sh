@@ -156,6 +156,10 @@ bash bench/run.sh --smoke | tee "$smoke_out"
 smoke_report=$(tail -n 1 "$smoke_out")
 rm -f "$smoke_out"
 /usr/bin/python3 bench/check_report.py "$smoke_report"
+
+stage "Debian package (test/package/run.sh: build, install, load, purge)"
+require_script test/package/run.sh
+bash test/package/run.sh
 stage_finish
 
 printf '\n==============================================================\n'
