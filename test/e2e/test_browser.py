@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from stack import BROWSER_DIR, NODE, REPO, ensure_browser_installed
+from stack import BROWSER_DIR, NODE, REPO, ensure_browser_installed, node_env
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import demo  # noqa: E402
@@ -35,7 +35,7 @@ def test_browser_walk_of_the_demo(stack, tmp_path):
         cmd.append("--status")
     p = subprocess.run(cmd, cwd=BROWSER_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        stdin=subprocess.DEVNULL, timeout=180,
-                       env=dict(os.environ, CHROMIUM=CHROMIUM))
+                       env=dict(node_env(), CHROMIUM=CHROMIUM))
     out = p.stdout.decode(errors="replace")
     print(out)
     assert p.returncode == 0, "browser walk failed (see the screenshot path below):\n" + out
