@@ -14,7 +14,7 @@
 #   4. make -j2
 #   5. unit tests                   make check (Check)
 #   6. sanitizers + valgrind        test/unit/run-sanitizers.sh   (not with --quick)
-#   7. fuzzing, 30 s                test/fuzz/run.sh 30           (not with --quick)
+#   7. fuzzing, 20 s a target       test/fuzz/run.sh 20           (not with --quick)
 #   8. integration tests            /usr/bin/python3 -m pytest -q test/integration
 #                                   (test_guard_apps.py runs `npm ci` in
 #                                   test/integration/apps/node)
@@ -128,15 +128,15 @@ fi
 if [ "$quick" -eq 1 ]; then
     stage_finish
     skip "sanitizers and valgrind (test/unit/run-sanitizers.sh)"
-    skip "fuzzing (test/fuzz/run.sh 30)"
+    skip "fuzzing (test/fuzz/run.sh 20)"
 else
     stage "sanitizers and valgrind (test/unit/run-sanitizers.sh)"
     require_script test/unit/run-sanitizers.sh
     bash test/unit/run-sanitizers.sh
 
-    stage "fuzzing (test/fuzz/run.sh 30)"
+    stage "fuzzing (test/fuzz/run.sh 20)"
     require_script test/fuzz/run.sh
-    bash test/fuzz/run.sh 30
+    bash test/fuzz/run.sh 20
 fi
 
 stage "integration tests (pytest test/integration)"
