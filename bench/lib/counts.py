@@ -42,6 +42,7 @@ import pipeline
 import servers
 
 MARK = "/bcl-mark-"
+PAUSE = 0.003  # seconds between a response and the next request
 # callgrind dumps before this httpd function: only the marker's 404 calls it
 DUMP_FN = "ap_send_error_response"
 ENV_ID = ('    SetEnv OIDC_CLAIM_iss "%s"\n    SetEnv OIDC_CLAIM_sid counts-sid\n'
@@ -141,6 +142,10 @@ def _send_all(port, seq):
             if set(st) != {want}:
                 raise RuntimeError("counts: request %d (%s) answered %s, expected %d"
                                    % (i, req.split(b"\r\n")[0].decode(), dict(st), want))
+            # let httpd find the connection idle (read: EAGAIN, then poll)
+            # before the next request, every time: without the pause,
+            # whether the next request is already there is a race
+            time.sleep(PAUSE)
 
 
 def _wait_port(proc, port, deadline, what, h):
@@ -195,7 +200,14 @@ def _run_tool(tool, jwks_text, seq_of, outdir):
     finally:
         killed = False
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            # SIGTERM to httpd alone (its PidFile): runuser and strace
+            # would die of a signal sent to the whole group, and their exit
+            # status is httpd's when it exits by itself
+            try:
+                with open(h.path("httpd.pid")) as f:
+                    os.kill(int(f.read().strip()), signal.SIGTERM)
+            except (OSError, ValueError):
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
