@@ -23,7 +23,10 @@
 #                                   demo's --walk, headless Chromium; runs
 #                                   `npm ci` in test/e2e/op and test/e2e/browser)
 #  10. benchmark smoke run          bash bench/run.sh --smoke, then bench/check_report.py
-#                                   (checks the report has numbers; never a speed)
+#                                   (checks the report has numbers; never a speed),
+#                                   then bash bench/run.sh --counts: instructions and
+#                                   system calls per request (callgrind, strace),
+#                                   printed; only checked to be numbers
 set -euo pipefail
 
 usage() {
@@ -148,6 +151,10 @@ require_script bench/check_report.py
 # numbers, never how fast anything was
 smoke_report=$(bash bench/run.sh --smoke | tee /dev/stderr | tail -n 1)
 /usr/bin/python3 bench/check_report.py "$smoke_report"
+# deterministic counts per request (a few seconds): the table is printed for
+# the log; bench.py fails when a cell is not a positive number, and nothing
+# is asserted about the values
+bash bench/run.sh --counts
 stage_finish
 
 printf '\n==============================================================\n'
