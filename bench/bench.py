@@ -125,8 +125,13 @@ def write_report(data, json_path, update_docs, log=print):
     log("report: %s" % os.path.relpath(md_path, REPO))
     if update_docs and data.get("mode") != "smoke":
         docs = os.path.join(REPO, "docs", "BENCHMARKS.md")
+        try:
+            with open(docs) as f:
+                old_page = f.read()
+        except OSError:
+            old_page = ""
         with open(docs, "w") as f:
-            f.write(report.docs_page(text, os.path.relpath(md_path, REPO)))
+            f.write(report.docs_page(text, os.path.relpath(md_path, REPO), old_page))
         log("copied into docs/BENCHMARKS.md")
     return md_path
 
