@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.path.insert(1, os.path.join(os.path.dirname(HERE), "test", "integration"))
 
 import callgrind_bench  # noqa: E402
+import counts  # noqa: E402
 import guard_bench  # noqa: E402
 import harness  # noqa: E402
 import keys  # noqa: E402
@@ -77,6 +78,16 @@ def parse_args(argv):
                                    "like Debian's apache2.conf")
     p.add_argument("--callgrind-requests", help="N1,N2: requests per callgrind run; the cost per "
                                                 "request is the difference / (N2-N1) (full: 500,2500)")
+    p.add_argument("--counts", action="store_true",
+                   help="only the deterministic counts: instructions (callgrind) and system calls "
+                        "(strace) per request for static, guard (header, env), trivial POST and "
+                        "receiver; prints the table (about a minute, for CI)")
+    p.add_argument("--counts-requests", default="10,20,120",
+                   help="W,N1,N2 for --counts: warm-up requests, then per request = "
+                        "(count over N2 - count over N1) / (N2-N1) (default 10,20,120)")
+    p.add_argument("--counts-keep", metavar="DIR",
+                   help="with --counts: keep callgrind's dumps and strace's trace in DIR "
+                        "(callgrind_annotate them for a profile)")
     p.add_argument("--skip", default="", help="phases to leave out: guard, callgrind, receiver, openssl")
     p.add_argument("--render", metavar="JSON",
                    help="measure nothing: write the Markdown report of an earlier run's JSON again "
@@ -95,6 +106,9 @@ def parse_args(argv):
     a.receiver_conns = ints(a.receiver_conns)
     a.skip = set(words(a.skip))
     a.callgrind_requests = ints(a.callgrind_requests)
+    a.counts_requests = ints(a.counts_requests)
+    if len(a.counts_requests) != 3 or a.counts_requests[2] <= a.counts_requests[1]:
+        p.error("--counts-requests takes W,N1,N2 with N2 > N1")
     if len(a.callgrind_requests) != 2 or a.callgrind_requests[1] <= a.callgrind_requests[0]:
         p.error("--callgrind-requests takes N1,N2 with N2 > N1")
     for s in a.stores:
@@ -111,14 +125,62 @@ def write_report(data, json_path, update_docs, log=print):
     log("report: %s" % os.path.relpath(md_path, REPO))
     if update_docs and data.get("mode") != "smoke":
         docs = os.path.join(REPO, "docs", "BENCHMARKS.md")
+        try:
+            with open(docs) as f:
+                old_page = f.read()
+        except OSError:
+            old_page = ""
         with open(docs, "w") as f:
-            f.write(report.docs_page(text, os.path.relpath(md_path, REPO)))
+            f.write(report.docs_page(text, os.path.relpath(md_path, REPO), old_page))
         log("copied into docs/BENCHMARKS.md")
     return md_path
 
 
+def main_counts(cfg):
+    """--counts: the deterministic table, printed; writes
+    bench/results/<stamp>-counts.md and .json too."""
+    started = time.time()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+    def log(msg):
+        print("[%5.0fs] %s" % (time.time() - started, msg), flush=True)
+
+    harness.require_module()
+    missing = counts.available()
+    if missing:
+        print("bench.py --counts: missing: %s (bash tools/install-deps.sh installs them)" % missing,
+              file=sys.stderr)
+        return 2
+    os.makedirs(cfg.out, exist_ok=True)
+    rsa_key = keys.new_key("rsa", "bench-rsa")
+    jwks_text = json.dumps(keys.jwks_doc([rsa_key]))
+    workdir = harness.make_tmpdir("bcl-bench-counts-")
+    try:
+        w, n1, n2 = cfg.counts_requests
+        log("counts: httpd -X under callgrind and under strace, %d/%d/%d requests per row" % (w, n1, n2))
+        res = counts.run(rsa_key, jwks_text, workdir, w, n1, n2, log, keep=cfg.counts_keep)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    res["stamp"] = stamp
+    res["machine"] = machine.machine()
+    res["machine"]["loadavg_at_end"] = machine.loadavg()
+    res["versions"] = machine.versions(REPO, harness.APACHE2, "")
+    text = counts.table(res)
+    base = os.path.join(cfg.out, stamp + "-counts")
+    with open(base + ".json", "w") as f:
+        json.dump(res, f, indent=1, sort_keys=True)
+    with open(base + ".md", "w") as f:
+        f.write("Counts run %s (module %s), %.0f seconds.\n\n%s\n"
+                % (stamp, res["versions"].get("module", "?"), time.time() - started, text))
+    print(text)
+    log("done; %s.md" % os.path.relpath(base, REPO))
+    return 0
+
+
 def main(argv):
     cfg = parse_args(argv)
+    if cfg.counts:
+        return main_counts(cfg)
     if cfg.render:
         with open(cfg.render) as f:
             data = json.load(f)

@@ -13,11 +13,18 @@
 #   --smoke      the same steps with tiny fills, 1-second runs, the event MPM
 #                and 16 receiver connections only (under a minute): proves
 #                the scripts work, for CI. Does not touch docs/.
+#   --counts     only the deterministic counts (a few seconds): user-space
+#                instructions (callgrind) and system calls (strace) per
+#                request for a static file, the guard (response-header and
+#                env modes), the trivial POST and the RS256 receiver, each
+#                with the difference against its unguarded twin; prints
+#                the table (CI runs it; see docs/BENCHMARKS.md).
 #
 # Needs: the module built (this script runs `make` when it is missing or
 # older than its sources), /usr/sbin/apache2, wrk, openssl, Debian's
 # /usr/bin/python3 with python3-cryptography, python3-jwcrypto and
-# python3-requests; valgrind for the callgrind phase; memcached and
+# python3-requests; valgrind for the callgrind phase and --counts, strace
+# for --counts; memcached and
 # redis-server for those rows. Run it on a
 # quiet machine; it starts its own httpd instances on free loopback ports.
 set -euo pipefail

@@ -23,7 +23,10 @@
 #                                   demo's --walk, headless Chromium; runs
 #                                   `npm ci` in test/e2e/op and test/e2e/browser)
 #  10. benchmark smoke run          bash bench/run.sh --smoke, then bench/check_report.py
-#                                   (checks the report has numbers; never a speed)
+#                                   (checks the report has numbers; never a speed),
+#                                   then bash bench/run.sh --counts: instructions and
+#                                   system calls per request (callgrind, strace),
+#                                   printed; only checked to be numbers
 #  11. Debian package                test/package/run.sh: dpkg-buildpackage in a
 #                                   temporary copy, apt-get install of the .deb,
 #                                   a2enmod + apache2ctl -t -M in a scratch copy
@@ -158,6 +161,10 @@ bash bench/run.sh --smoke | tee "$smoke_out"
 smoke_report=$(tail -n 1 "$smoke_out")
 rm -f "$smoke_out"
 /usr/bin/python3 bench/check_report.py "$smoke_report"
+# deterministic counts per request (a few seconds): the table is printed for
+# the log; bench.py fails when a cell is not a positive number, and nothing
+# is asserted about the values
+bash bench/run.sh --counts
 
 stage "Debian package (test/package/run.sh: build, install, load, purge)"
 require_script test/package/run.sh

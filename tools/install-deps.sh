@@ -26,7 +26,7 @@ PACKAGES=(
     # real app backends of the guard's tests: PHP's own sessions under php-fpm
     php8.2-fpm
     # fleet stores, benchmarks
-    memcached redis-server wrk
+    memcached redis-server wrk strace
     # end-to-end tests and the demo: the OP is npm's oidc-provider (Node.js:
     # ensure_recent_node below), the companion is mod_auth_openidc, the
     # browser is Debian's Chromium

@@ -89,7 +89,13 @@ def _one(path, count, backend_port, jwks_text, outdir, tag):
         h.proc = None
         killed = False
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            # SIGTERM to httpd alone (its PidFile): runuser dies of a signal
+            # sent to the whole group, and returns httpd's status otherwise
+            try:
+                with open(h.path("httpd.pid")) as f:
+                    os.kill(int(f.read().strip()), signal.SIGTERM)
+            except (OSError, ValueError):
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:

@@ -522,6 +522,7 @@ Reproduce on your own machine (Debian 12, the module built):
 
     bash bench/run.sh            # the full run, about 10 minutes
     bash bench/run.sh --smoke    # under a minute: checks the scripts, numbers mean little
+    bash bench/run.sh --counts   # seconds: instructions and system calls per request
     bash bench/run.sh --help     # fills, durations, connections, MPMs, stores
 
 Each run writes `bench/results/<timestamp>.md` (and `.json` with every
@@ -547,13 +548,25 @@ Reading the numbers:
   trivial POST handler on the same server; the RSA verify itself is a small
   part of it (see the `openssl speed` ceiling).
 
-The latest full run (copied from `{source}`):
+The deterministic counts come first, then the latest full run (copied
+from `{source}`).
 
 """
 
 
-def docs_page(report_text, source):
+COUNTS_BEGIN = "<!-- counts: kept by bench.py when a full run rewrites this page -->"
+COUNTS_END = "<!-- /counts -->"
+
+
+def docs_page(report_text, source, old_page=""):
+    """The docs page: intro, the counts section of the page it replaces
+    (between COUNTS_BEGIN and COUNTS_END, written from a --counts run), and
+    the full run's report."""
     body = report_text.split("\n", 1)[1] if report_text.startswith("# ") else report_text
     # one level down, under the page's own title
     body = "\n".join(("#" + l) if l.startswith("#") else l for l in body.splitlines())
-    return DOCS_INTRO.format(source=source) + body.lstrip("\n") + "\n"
+    kept = ""
+    a, b = old_page.find(COUNTS_BEGIN), old_page.find(COUNTS_END)
+    if 0 <= a < b:
+        kept = old_page[a:b + len(COUNTS_END)] + "\n\n"
+    return DOCS_INTRO.format(source=source) + kept + body.lstrip("\n") + "\n"

@@ -10,7 +10,7 @@ the ratio).
 The frontend (the httpd with the module) serves:
 
   /off/small.txt         static file, guard off (the baseline; a <Location>
-                         with BCLBindFrom but no BCLSessionCookie)
+                         with BCLBindFrom env but no BCLSessionCookie)
   /on/small.txt          static file, guard on (BCLSessionCookie + BCLBindFrom)
   /proxy-off/small.txt   via mod_proxy to the backend, guard off
   /proxy-on/small.txt    via mod_proxy to the backend, guard on
@@ -134,10 +134,12 @@ def frontend_config(store_line, backend_port, fill_port, jwks_path, mutex=None):
         "ProxyPass /proxy-off/ http://127.0.0.1:%d/" % backend_port,
         "ProxyPass /proxy-on/ http://127.0.0.1:%d/" % backend_port,
         # "off" has the same kind of <Location> section (httpd merges its
-        # configuration per request) with the module's binding setting but
-        # no BCLSessionCookie: the guard is off, only the guard differs
-        "<Location /off/>\n    BCLBindFrom response-header %s\n</Location>" % BIND_HEADER,
-        "<Location /proxy-off/>\n    BCLBindFrom response-header %s\n</Location>" % BIND_HEADER,
+        # configuration per request) with a binding setting of the module
+        # but no BCLSessionCookie: the guard is off, only the guard differs.
+        # (`BCLBindFrom env`: response-header without a session cookie is
+        # refused at startup, BCL0192, since the app's header would leak.)
+        "<Location /off/>\n    BCLBindFrom env\n</Location>",
+        "<Location /proxy-off/>\n    BCLBindFrom env\n</Location>",
         "<Location /on/>\n%s\n</Location>" % _guard(),
         "<Location /proxy-on/>\n%s\n</Location>" % _guard(),
         "<Location /check/>\n%s\n</Location>" % _guard("BCLUnboundSession deny"),
