@@ -32,6 +32,7 @@ from tokens import REMOVE
 MPMS = ["prefork", "event"]
 COOKIE = guard_app.COOKIE
 FC = "/fc"
+FC_BIND = "/fc-bind"
 STATUS = "/bcl-status"
 
 TAG_SID = "BCL0800"
@@ -96,6 +97,14 @@ def _config(app_port, jwks, journal):
         '    BCLIssuer "%s"' % ISSUER,
         "    BCLSessionCookie %s" % COOKIE,
         "</Location>",
+        # as it is when BCLBindFrom is set for the whole server: the guard's
+        # response filter would be in effect here
+        '<Location "%s">' % FC_BIND,
+        "    SetHandler frontchannel-logout",
+        '    BCLIssuer "%s"' % ISSUER,
+        "    BCLSessionCookie %s" % COOKIE,
+        "    BCLBindFrom response-header %s" % guard_app.BIND_HEADER,
+        "</Location>",
         "<Location %s>" % STATUS,
         "    SetHandler backchannel-logout-status",
         "</Location>",
@@ -142,9 +151,9 @@ class Server:
                       timeout=20)
         return r.status_code
 
-    def fc(self, query="", cookie=None, method="GET"):
+    def fc(self, query="", cookie=None, method="GET", at=FC):
         hdrs = {"Cookie": cookie} if cookie is not None else {}
-        return raw_request(self.h.port, method, FC + ("?" + query if query else ""), hdrs)
+        return raw_request(self.h.port, method, at + ("?" + query if query else ""), hdrs)
 
     def back_channel_logout(self, sid):
         c = tokens.claims(ISSUER, CLIENT_ID, sid=sid, sub=REMOVE)
@@ -293,6 +302,20 @@ def test_cookie_logout_refuses_a_copy_from_anywhere(srv):
     assert srv.app_status(mine) == 401
     assert srv.app_status(other) == 200
     assert srv.counters()["frontchannel"] - before["frontchannel"] == 1
+
+
+def test_the_handlers_expiring_cookie_does_not_drop_the_binding(srv):
+    """With BCLBindFrom in effect at the handler, its own expiring
+    Set-Cookie is not taken for the app expiring its cookie: the binding it
+    has just revoked stays, so the copy stays refused."""
+    user = "u-" + uuid.uuid4().hex[:8]
+    mine, other = srv.login(sid(), user), srv.login(sid(), user)
+    mark = srv.h.log_mark()
+    assert_logged_out_page(srv.fc("", cookie=mine, at=FC_BIND))
+    srv.h.wait_log(TAG_COOKIE, since=mark)
+    assert "BCL0204" not in srv.h.log_since(mark)
+    assert srv.app_status(mine) == 401
+    assert srv.app_status(other) == 200
 
 
 def test_cookie_logout_with_iss_only(srv):
