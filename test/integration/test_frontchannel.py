@@ -21,6 +21,7 @@ import pytest
 import requests
 
 import backends
+import fleet
 import guard_app
 import harness
 import keys
@@ -78,9 +79,9 @@ def child_user():
         return os.getuid(), os.getgid()
 
 
-def _config(app_port, jwks, journal):
+def _config(app_port, jwks, store):
     return "\n".join([
-        "BCLStore shm capacity=2000 file=%s" % journal,
+        store,
         "<Location /bcl>",
         "    SetHandler backchannel-logout",
         '    BCLIssuer "%s"' % ISSUER,
@@ -112,7 +113,7 @@ def _config(app_port, jwks, journal):
 
 
 class Server:
-    def __init__(self, mpm, app, op_keys):
+    def __init__(self, mpm, app, op_keys, store=None):
         self.app = app
         self.op = op_keys
         self.h = harness.Httpd(mpm=mpm, modules=["authz_core", "proxy", "proxy_http"],
@@ -122,7 +123,9 @@ class Server:
         os.chown(self.state, uid, gid)
         os.chmod(self.state, 0o700)
         jwks = keys.write_jwks(self.h.path("jwks.json"), op_keys.jwks())
-        self.h.configure(_config(app.port, jwks, os.path.join(self.state, "bcl.journal")))
+        if store is None:
+            store = "BCLStore shm capacity=2000 file=%s" % os.path.join(self.state, "bcl.journal")
+        self.h.configure(_config(app.port, jwks, store))
         rc, out = self.h.configtest()
         assert rc == 0, out
         self.h.start()
@@ -386,6 +389,37 @@ def test_revocations_survive_a_full_restart(srv):
     assert srv.app_status(by_sid) == 401
     assert srv.app_status(by_cookie) == 401
     assert srv.app_status(alive) == 200
+
+
+# ---------------------------------------------------------------------------
+# a fleet: two servers sharing memcached or redis
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["memcache", "redis"])
+def test_the_fleet_shares_front_channel_logouts(app, op_keys, kind):
+    server = fleet.Memcached() if kind == "memcache" else fleet.Redis()
+    server.start()
+    store = "BCLStore %s %s timeout=2000 prefix=fc:%s:" % (kind, server.address, uuid.uuid4().hex[:8])
+    a = b = None
+    try:
+        a = Server("event", app, op_keys, store)
+        b = Server("prefork", app, op_keys, store)
+        user = "u-" + uuid.uuid4().hex[:8]
+        s1 = sid()
+        by_sid, by_cookie, alive = a.login(s1, user), a.login(sid(), user), a.login(sid(), user)
+        assert b.app_status(by_sid) == 200 and b.app_status(by_cookie) == 200
+        assert_logged_out_page(b.fc("sid=" + s1))             # the iframe reached B
+        assert_logged_out_page(b.fc("", cookie=by_cookie))
+        for g in (a, b):
+            assert g.app_status(by_sid) == 401
+            assert g.app_status(by_cookie) == 401
+            assert g.app_status(alive) == 200
+    finally:
+        for g in (a, b):
+            if g is not None:
+                g.stop()
+                g.h.cleanup()
+        server.cleanup()
 
 
 # ---------------------------------------------------------------------------
