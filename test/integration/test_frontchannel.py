@@ -422,6 +422,44 @@ def test_the_fleet_shares_front_channel_logouts(app, op_keys, kind):
         server.cleanup()
 
 
+def test_on_https_the_expiring_cookie_is_secure_and_samesite_none():
+    """An iframe on the OP's page is a third-party context: only a cookie
+    with SameSite=None; Secure may be cleared there."""
+    import ssl
+    from keyserver import TestCA
+    h = harness.Httpd(mpm="event", modules=["authz_core", "socache_shmcb", "ssl"])
+    try:
+        ca = TestCA(h.dir)
+        h.configure("\n".join([
+            "SSLEngine on",
+            'SSLCertificateFile "%s"' % ca.cert_file,
+            'SSLCertificateKeyFile "%s"' % ca.key_file,
+            '<Location "%s">' % FC,
+            "    SetHandler frontchannel-logout",
+            '    BCLIssuer "%s"' % ISSUER,
+            "    BCLSessionCookie %s other_cookie" % COOKIE,
+            "    BCLCookiePath /app/",
+            "</Location>"]) + "\n")
+        h.start()
+        ctx = ssl.create_default_context(cafile=ca.ca_file)
+        conn = http.client.HTTPSConnection("127.0.0.1", h.port, context=ctx, timeout=20)
+        try:
+            conn.request("GET", FC + "?sid=" + sid())
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 200
+            cookies = resp.msg.get_all("Set-Cookie") or []
+        finally:
+            conn.close()
+        assert len(cookies) == 2, cookies
+        for name, c in zip((COOKIE, "other_cookie"), sorted(cookies)):
+            assert c.startswith(name + "=;"), cookies
+            attrs = [a.strip() for a in c.split(";")]
+            assert "Secure" in attrs and "SameSite=None" in attrs and "Path=/app/" in attrs, c
+    finally:
+        h.cleanup()
+
+
 # ---------------------------------------------------------------------------
 # configuration
 # ---------------------------------------------------------------------------
