@@ -410,9 +410,12 @@ def test_the_fleet_shares_front_channel_logouts(app, op_keys, kind):
         assert b.app_status(by_sid) == 200 and b.app_status(by_cookie) == 200
         assert_logged_out_page(b.fc("sid=" + s1))             # the iframe reached B
         assert_logged_out_page(b.fc("", cookie=by_cookie))
+        by_sub = a.login(None, "u-" + uuid.uuid4().hex[:8])    # bound by sub alone
+        assert_logged_out_page(b.fc("", cookie=by_sub))
         for g in (a, b):
             assert g.app_status(by_sid) == 401
             assert g.app_status(by_cookie) == 401
+            assert g.app_status(by_sub) == 401
             assert g.app_status(alive) == 200
     finally:
         for g in (a, b):
