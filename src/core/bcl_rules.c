@@ -35,13 +35,33 @@ int bcl_rules_logout_records(const bcl_logout_t *l, int64_t now, int64_t lifetim
     out[0].kind = BCL_REC_JTI;
     out[0].expires = bcl_rules_jti_expires(l, now, lifetime);
     if (l->has_sid) {
-        revocation(&out[n++], BCL_REC_REVOKED_SID, &l->sid_key, l, now, lifetime);
+        /* a session logout of a binding without sid has none (bcl_rules_session_logout) */
+        if (!bcl_hkey_is_zero(&l->sid_key))
+            revocation(&out[n++], BCL_REC_REVOKED_SID, &l->sid_key, l, now, lifetime);
         if (!bcl_hkey_is_zero(&l->sub_key))
             revocation(&out[n++], BCL_REC_REVOKED_SUB_NOSID, &l->sub_key, l, now, lifetime);
     } else {
         revocation(&out[n++], BCL_REC_REVOKED_SUB, &l->sub_key, l, now, lifetime);
     }
     return n;
+}
+
+int bcl_rules_session_logout(bcl_logout_t *l, const bcl_identity_t *id, const bcl_hkey_t *once,
+                             int64_t accepted_server, int64_t now)
+{
+    memset(l, 0, sizeof(*l));
+    if (bcl_hkey_is_zero(&id->sid_key) && bcl_hkey_is_zero(&id->sub_key))
+        return 0;
+    l->jti_key = *once;
+    l->has_sid = 1;
+    if (!bcl_hkey_is_zero(&id->sid_key))
+        l->sid_key = id->sid_key;       /* that session alone: sub stays zero */
+    else
+        l->sub_key = id->sub_key;       /* sessions of sub with no known sid */
+    l->accepted_server = accepted_server;
+    l->token_iat = now;
+    l->jti_expires = now + 1;
+    return 1;
 }
 
 static int live(const bcl_record_t *r, int kind, int64_t now)

@@ -41,6 +41,22 @@ int bcl_rules_is_replay(const bcl_record_t *jti, int64_t now);
 int bcl_rules_logout_records(const bcl_logout_t *l, int64_t now, int64_t lifetime,
                              bcl_record_t out[BCL_RULES_MAX_WRITES]);
 
+/* A logout without a token (front channel): it revokes the session of
+ * identity `id` with the same records a logout token naming it would write.
+ *   a sid key       that session (BCL_REC_REVOKED_SID), as a token with
+ *                   this sid and no sub;
+ *   a sub key only  (a binding that knew no sid) the sessions of sub whose
+ *                   sid is not known, begun before now
+ *                   (BCL_REC_REVOKED_SUB_NOSID): the store cannot name one
+ *                   of them alone; sessions bound to a sid stay alive.
+ * There is no jti: `once` is a key never used before (the caller derives it
+ * from the identity, the time and random bytes), kept 1 s, so that the
+ * stores' replay check never matches. Times: `accepted_server` in
+ * microseconds, `now` in seconds, both this server's clock. Returns 0 (and
+ * fills nothing useful) when `id` names neither sid nor sub. */
+int bcl_rules_session_logout(bcl_logout_t *l, const bcl_identity_t *id, const bcl_hkey_t *once,
+                             int64_t accepted_server, int64_t now);
+
 /* A revocation meets the one already stored under its key (`old`: NULL,
  * expired, or of another kind count as none): it keeps the later of each
  * time and of the expiry. A later logout of the same subject kills every

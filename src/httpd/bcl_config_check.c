@@ -177,6 +177,24 @@ static int is_receiver(apr_pool_t *p, const ap_directive_t *first)
     return h != NULL && strcasecmp(first_word(p, h->args), "backchannel-logout") == 0;
 }
 
+static int is_frontchannel(apr_pool_t *p, const ap_directive_t *first)
+{
+    const ap_directive_t *h = NULL;
+    find_in(first, "SetHandler", &h);
+    return h != NULL && strcasecmp(first_word(p, h->args), "frontchannel-logout") == 0;
+}
+
+/* The front-channel handler compares `iss` with BCLIssuer, and uses it
+ * when the OP sends none (Entra ID): nothing else can stand for it. */
+static int check_frontchannel(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_directive_t *main_first)
+{
+    const ap_directive_t *at = sc->node ? sc->node : sc->first;
+    if (!in_scope(p, sc, main_first, "BCLIssuer", NULL))
+        return refuse(p, s, at, sc, "SetHandler frontchannel-logout with no BCLIssuer in effect: every logout "
+                      "would be answered 500");
+    return 0;
+}
+
 static int check_receiver(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_directive_t *main_first)
 {
     const ap_directive_t *at = sc->node ? sc->node : sc->first, *d = NULL;
@@ -219,8 +237,9 @@ static int check_guard(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap
     const ap_directive_t *cookie = NULL, *bind = NULL;
     int bad = 0;
 
-    /* a section that turns the guard on must have a binding in effect */
-    if (find_in(sc->first, "BCLSessionCookie", &cookie) && cookie
+    /* a section that turns the guard on must have a binding in effect (the
+     * front-channel handler only reads the names: the guard is off there) */
+    if (find_in(sc->first, "BCLSessionCookie", &cookie) && cookie && !is_frontchannel(p, sc->first)
         && !in_scope(p, sc, main_first, "BCLBindFrom", NULL) && !in_descendants(sc->first, "BCLBindFrom"))
         bad += refuse(p, s, cookie, sc, "BCLSessionCookie with no BCLBindFrom in effect: the guard would bind no "
                       "session, so it would let every session through (add BCLBindFrom response-header or "
@@ -273,6 +292,8 @@ static int walk(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_direct
 
     if (is_receiver(p, sc->first))
         bad += check_section(p, s, sc, main_first, check_receiver);
+    if (is_frontchannel(p, sc->first))
+        bad += check_section(p, s, sc, main_first, check_frontchannel);
     bad += check_section(p, s, sc, main_first, check_guard);
     for (const ap_directive_t *d = sc->first; d; d = d->next) {
         scope_t child;

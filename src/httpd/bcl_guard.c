@@ -9,6 +9,7 @@
 #include <http_request.h>
 #include "bcl_config.h"
 #include "bcl_cookie.h"
+#include "bcl_frontchannel.h"
 #include "bcl_guard.h"
 #include "bcl_logtags.h"
 #include "bcl_store_fleet.h"
@@ -184,6 +185,10 @@ int bcl_guard_fixup(request_rec *r)
      * reach a logged-out session through a page outside the guard. */
     if (conf->session_cookies == NULL)
         return DECLINED;
+    /* the front-channel logout handler reads the cookies itself: a cookie
+     * already revoked must not stop it from revoking a sid it is given */
+    if (bcl_frontchannel_is_handler(r))
+        return DECLINED;
     cookies = apr_table_get(r->headers_in, "Cookie");
     rt = guard_runtime(r);
     if (cookies == NULL || rt == NULL)
@@ -348,6 +353,10 @@ static void add_bind_filter(request_rec *r)
 
     /* a subrequest's headers never reach the client: nothing to bind */
     if (r->main != NULL || apr_table_get(r->notes, BIND_DONE_NOTE) != NULL)
+        return;
+    /* its expiring Set-Cookie headers are not the app expiring its cookie:
+     * they must not drop the binding it has just revoked */
+    if (bcl_frontchannel_is_handler(r))
         return;
     /* An internal redirect (ErrorDocument, mod_rewrite) out of a guarded
      * location carries the app's err_headers_out along: bind them under the

@@ -8,6 +8,7 @@
  *   BCL05xx  keys fetched from the OP (BCLJWKSURI, BCLProviderMetadataURL)
  *   BCL06xx  the network stores (memcache, redis)
  *   BCL07xx  the journal, status and maintenance
+ *   BCL08xx  front-channel logout
  */
 #ifndef BCL_LOGTAGS_H
 #define BCL_LOGTAGS_H
@@ -34,6 +35,13 @@
 #define BCL_TAG_REBIND_REFUSED   "BCL0220"  /* a value bound to one session is not re-bound to another */
 #define BCL_TAG_BIND_AMBIGUOUS   "BCL0221"  /* the request carried several copies: no binding made or dropped */
 #define BCL_TAG_ROTATION_WITHHELD "BCL0222" /* copies bound to different sessions: a rotated value withheld */
+/* the front-channel logout handler (SetHandler frontchannel-logout) */
+#define BCL_TAG_FC_SID_REVOKED   "BCL0800"  /* front-channel logout: (iss, sid) revoked */
+#define BCL_TAG_FC_COOKIE_REVOKED "BCL0801" /* front-channel logout without sid: the browser's cookie's session revoked */
+#define BCL_TAG_FC_NOTHING       "BCL0802"  /* front-channel logout without sid nor bound cookie: nothing revoked */
+#define BCL_TAG_FC_REFUSED       "BCL0803"  /* front-channel request refused: method, iss, duplicate or malformed parameter */
+#define BCL_TAG_FC_STORE_FAILED  "BCL0804"  /* front-channel logout could not be stored: 503 */
+#define BCL_TAG_FC_NOT_CONFIGURED "BCL0805" /* front-channel location without BCLIssuer: 500 */
 #define BCL_TAG_KEYS_LOADED      "BCL0301"  /* keys loaded from a file */
 #define BCL_TAG_KEY_SKIPPED      "BCL0302"  /* a JWKS key skipped (emitted by the core) */
 

@@ -14,6 +14,8 @@
 enum { BCL_GUARD_WHY_REVOKED = 0, BCL_GUARD_WHY_UNBOUND, BCL_GUARD_WHY_SUSPICIOUS, BCL_GUARD_WHY_COUNT };
 /* indexes follow BCL_ON_REVOKED_PASS/DENY/REDIRECT minus one */
 enum { BCL_GUARD_ACT_PASS = 0, BCL_GUARD_ACT_DENY, BCL_GUARD_ACT_REDIRECT, BCL_GUARD_ACT_COUNT };
+/* where a revocation came from (status: revocations by channel) */
+enum { BCL_CHANNEL_BACK = 0, BCL_CHANNEL_FRONT, BCL_CHANNEL_ADMIN, BCL_CHANNEL_COUNT };
 enum { BCL_STORE_OP_LOGOUT = 0, BCL_STORE_OP_BINDING, BCL_STORE_OP_COUNT };
 enum { BCL_STORE_ERR_FULL = 0, BCL_STORE_ERR_UNAVAILABLE, BCL_STORE_ERR_COUNT };
 /* why the receiver answered 500 or 503 */
@@ -48,6 +50,7 @@ typedef struct bcl_metrics_t {
     bcl_alert_slot_t alerts[BCL_ALERT_SLOTS];
     uint64_t journal_durable;                     /* journal frames (records_written) known to be on disk */
     uint64_t sessions_passed_unbound;             /* of sessions_passed: let through unbound (BCLUnboundSession allow) */
+    uint64_t revocations[BCL_CHANNEL_COUNT];      /* revocations stored, by channel (BCL_CHANNEL_*); replays not counted */
 } bcl_metrics_t;
 
 /* post_config (not the check pass): makes the segment, or finds the one an

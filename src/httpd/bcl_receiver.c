@@ -193,8 +193,10 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
     }
     if (replayed)
         BCL_COUNT(r->server, tokens_replayed);
-    else
+    else {
         BCL_COUNT(r->server, tokens_accepted);
+        BCL_COUNT(r->server, revocations[BCL_CHANNEL_BACK]);
+    }
     if (replayed)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BCL_TAG_REPLAY ": logout token already applied (same jti); "
                       "nothing changed: iss=%s jti=%s", loggable(r, v->iss), loggable(r, v->jti));

@@ -27,6 +27,7 @@ static const char *const WHY_NAMES[BCL_GUARD_WHY_COUNT] = { "revoked", "unbound"
 static const char *const ACT_NAMES[BCL_GUARD_ACT_COUNT] = { "pass", "deny", "redirect" };
 static const char *const OP_NAMES[BCL_STORE_OP_COUNT] = { "logout", "binding" };
 static const char *const ERR_NAMES[BCL_STORE_ERR_COUNT] = { "full", "unavailable" };
+static const char *const CHANNEL_NAMES[BCL_CHANNEL_COUNT] = { "backchannel", "frontchannel", "admin" };
 
 typedef struct {
     bcl_metrics_t m;            /* a copy, each counter read atomically */
@@ -210,6 +211,10 @@ static void write_prometheus(request_rec *r, const snapshot_t *s)
     prom_one(r, "bcl_tokens_accepted_total", "counter", "Logout tokens accepted and stored (answered 200).", m->tokens_accepted);
     prom_one(r, "bcl_tokens_replayed_total", "counter", "Logout tokens already applied (same jti): 200, nothing changed.",
              m->tokens_replayed);
+    prom_family(r, "bcl_revocations_total", "counter", "Revocations stored, by channel (replays not counted).");
+    for (int c = 0; c < BCL_CHANNEL_COUNT; c++)
+        prom_u64(r, "bcl_revocations_total", apr_psprintf(r->pool, "channel=\"%s\"", CHANNEL_NAMES[c]),
+                 BCL_METRIC_GET(m->revocations[c]));
     prom_family(r, "bcl_tokens_refused_total", "counter", "Back-channel requests and logout tokens refused, by reason code.");
     for (int i = 1; i < BCL_R_COUNT; i++)
         prom_u64(r, "bcl_tokens_refused_total",
@@ -335,6 +340,10 @@ static json_t *json_snapshot(const snapshot_t *s)
     json_object_set_new(o, "refused", sub);
     set_u64(o, "refused_total", total_refused(s));
     json_object_set_new(root, "tokens", o);
+    o = json_object();
+    for (int c = 0; c < BCL_CHANNEL_COUNT; c++)
+        set_u64(o, CHANNEL_NAMES[c], BCL_METRIC_GET(m->revocations[c]));
+    json_object_set_new(root, "revocations", o);
     {
         static const char *const causes[BCL_RECEIVER_ERR_COUNT] = {
             "not_configured", "configuration", "keys_unavailable", "store"

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include "bcl_config.h"
 #include "bcl_config_check.h"
+#include "bcl_frontchannel.h"
 #include "bcl_logtags.h"
 #include "bcl_guard.h"
 #include "bcl_keys.h"
@@ -96,6 +97,7 @@ static void bcl_register_hooks(apr_pool_t *p)
     ap_hook_post_config(bcl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(bcl_child_init, NULL, before_watchdog, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_receiver_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(bcl_frontchannel_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     bcl_status_register_hooks();
     ap_hook_fixups(bcl_guard_fixup, after_env, NULL, APR_HOOK_LAST);

@@ -190,6 +190,37 @@ START_TEST(test_stored_keys)
 }
 END_TEST
 
+START_TEST(test_session_logout_writes_what_a_token_would)
+{
+    bcl_record_t r[BCL_RULES_MAX_WRITES];
+    bcl_identity_t id, none;
+    bcl_hkey_t once;
+    bcl_logout_t l;
+
+    memset(&id, 0, sizeof(id));
+    memset(&none, 0, sizeof(none));
+    bcl_hkey_jti(&once, "https://op", "frontchannel once");
+    bcl_hkey_sid(&id.sid_key, "https://op", "s");
+    bcl_hkey_sub(&id.sub_key, "https://op", "u");
+    /* a sid: that session alone, as a token with sid and no sub */
+    ck_assert(bcl_rules_session_logout(&l, &id, &once, 7000000, 7));
+    ck_assert_int_eq(bcl_rules_logout_records(&l, 7, 500, r), 2);
+    ck_assert_int_eq(r[0].kind, BCL_REC_JTI);
+    ck_assert(memcmp(&r[0].key, &once, BCL_KEY_LEN) == 0 && r[0].expires == 8);
+    ck_assert_int_eq(r[1].kind, BCL_REC_REVOKED_SID);
+    ck_assert(memcmp(&r[1].key, &id.sid_key, BCL_KEY_LEN) == 0 && r[1].expires == 507);
+    ck_assert(r[1].t_server == 7000000 && r[1].t_op == 7);
+    /* sub only: the sessions of sub with no known sid */
+    memset(&id.sid_key, 0, sizeof(id.sid_key));
+    ck_assert(bcl_rules_session_logout(&l, &id, &once, 7000000, 7));
+    ck_assert_int_eq(bcl_rules_logout_records(&l, 7, 500, r), 2);
+    ck_assert_int_eq(r[1].kind, BCL_REC_REVOKED_SUB_NOSID);
+    ck_assert(memcmp(&r[1].key, &id.sub_key, BCL_KEY_LEN) == 0);
+    /* nothing to revoke */
+    ck_assert(!bcl_rules_session_logout(&l, &none, &once, 7000000, 7));
+}
+END_TEST
+
 Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -200,6 +231,7 @@ Suite *rules_suite(void)
     tcase_add_test(tc, test_session_state);
     tcase_add_test(tc, test_bindings_and_replays);
     tcase_add_test(tc, test_stored_keys);
+    tcase_add_test(tc, test_session_logout_writes_what_a_token_would);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -389,6 +389,40 @@ START_TEST(test_sid_and_sub_logout_ends_sub_only_sessions)
 }
 END_TEST
 
+/* A logout without a token (front channel, bcl_rules_session_logout) of a
+ * binding's identity: by sid, that session alone; by sub alone, the
+ * sessions of sub with no known sid; twice in a row, never a replay. */
+START_TEST(test_session_logout_of_a_binding)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_identity_t by_sid = identity("s1", "gina", US(now - 10), 0), other = identity("s2", "gina", US(now - 10), 0);
+    bcl_identity_t by_sub = identity(NULL, "hank", US(now - 10), 0), hank_sid = identity("s3", "hank", US(now - 10), 0);
+    bcl_hkey_t once1, once2, once3;
+    bcl_logout_t l;
+    int replayed = -1;
+
+    bind_cookie(s, "sid", &by_sid, now);
+    bind_cookie(s, "other", &other, now);
+    bind_cookie(s, "sub", &by_sub, now);
+    bind_cookie(s, "hanksid", &hank_sid, now);
+    bcl_hkey_jti(&once1, "https://op", "once-1");
+    bcl_hkey_jti(&once2, "https://op", "once-2");
+    bcl_hkey_jti(&once3, "https://op", "once-3");
+    ck_assert(bcl_rules_session_logout(&l, &by_sid, &once1, US(now), now));
+    apply(s, &l, now, 0);
+    ck_assert(bcl_rules_session_logout(&l, &by_sid, &once2, US(now), now));
+    ck_assert_int_eq(s->ops->apply_logout(s, &l, now, 600, &replayed), BCL_STORE_OK);
+    ck_assert_int_eq(replayed, 0);
+    ck_assert_int_eq(cookie_state(s, "sid", now), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "other", now), LIVE);
+    ck_assert(bcl_rules_session_logout(&l, &by_sub, &once3, US(now), now));
+    apply(s, &l, now, 0);
+    ck_assert_int_eq(cookie_state(s, "sub", now), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "hanksid", now), LIVE);
+}
+END_TEST
+
 /* A later logout of the same sub moves the revocation on; an older token
  * arriving late never moves it back. */
 START_TEST(test_merge_keeps_the_later_logout)
@@ -501,6 +535,7 @@ Suite *storecontract_suite(void)
     tcase_add_loop_test(tc, test_sub_logout_ends_sessions_begun_before, 0, B_COUNT);
     tcase_add_loop_test(tc, test_sid_and_sub_logout_ends_sub_only_sessions, 0, B_COUNT);
     tcase_add_loop_test(tc, test_merge_keeps_the_later_logout, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_session_logout_of_a_binding, 0, B_COUNT);
     tcase_add_loop_test(tc, test_revocations_expire_with_the_lifetime, 0, B_COUNT);
     tcase_add_loop_test(tc, test_jti_lives_at_most_the_lifetime, 0, B_COUNT);
     tcase_add_loop_test(tc, test_bindings, 0, B_COUNT);
