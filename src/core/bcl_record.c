@@ -2,6 +2,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "bcl_record.h"
+#include "bcl_record_digest.h"
 
 /* The guard hashes a cookie on every request. With OpenSSL 3,
  * EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) looks the digest up in the
@@ -25,48 +26,53 @@ static const EVP_MD *sha256_md(void)
     return EVP_sha256();
 }
 
-static void hash_fields(bcl_hkey_t *out, const char *label, const char *a, size_t a_len,
-                        const char *b, size_t b_len)
+int bcl_hkey_digest(bcl_hkey_t *out, const EVP_MD *md, const char *label, const char *a, size_t a_len,
+                    const char *b, size_t b_len)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned char buf[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     static const unsigned char sep = 0;
+    int rc = -1;
 
-    if (ctx != NULL && EVP_DigestInit_ex(ctx, sha256_md(), NULL) == 1
+    if (ctx != NULL && md != NULL && EVP_DigestInit_ex(ctx, md, NULL) == 1
         && EVP_DigestUpdate(ctx, label, strlen(label) + 1) == 1
         && EVP_DigestUpdate(ctx, a, a_len) == 1
         && EVP_DigestUpdate(ctx, &sep, 1) == 1
         && EVP_DigestUpdate(ctx, b, b_len) == 1
-        && EVP_DigestFinal_ex(ctx, md, &md_len) == 1 && md_len >= BCL_KEY_LEN) {
-        memcpy(out->b, md, BCL_KEY_LEN);
+        && EVP_DigestFinal_ex(ctx, buf, &md_len) == 1 && md_len >= BCL_KEY_LEN) {
+        memcpy(out->b, buf, BCL_KEY_LEN);
         /* the all-zero key means "none"; a real hash is never it */
         if (bcl_hkey_is_zero(out))
             out->b[0] = 1;
+        rc = 0;
     } else {
-        memset(out->b, 0xff, BCL_KEY_LEN);
+        /* No key: the caller fails closed. Never a stand-in key (a constant
+         * one would be shared by every value that failed). */
+        memset(out->b, 0, BCL_KEY_LEN);
     }
     EVP_MD_CTX_free(ctx);
+    return rc;
 }
 
-void bcl_hkey_sid(bcl_hkey_t *out, const char *iss, const char *sid)
+int bcl_hkey_sid(bcl_hkey_t *out, const char *iss, const char *sid)
 {
-    hash_fields(out, "sid", iss, strlen(iss), sid, strlen(sid));
+    return bcl_hkey_digest(out, sha256_md(), "sid", iss, strlen(iss), sid, strlen(sid));
 }
 
-void bcl_hkey_sub(bcl_hkey_t *out, const char *iss, const char *sub)
+int bcl_hkey_sub(bcl_hkey_t *out, const char *iss, const char *sub)
 {
-    hash_fields(out, "sub", iss, strlen(iss), sub, strlen(sub));
+    return bcl_hkey_digest(out, sha256_md(), "sub", iss, strlen(iss), sub, strlen(sub));
 }
 
-void bcl_hkey_jti(bcl_hkey_t *out, const char *iss, const char *jti)
+int bcl_hkey_jti(bcl_hkey_t *out, const char *iss, const char *jti)
 {
-    hash_fields(out, "jti", iss, strlen(iss), jti, strlen(jti));
+    return bcl_hkey_digest(out, sha256_md(), "jti", iss, strlen(iss), jti, strlen(jti));
 }
 
-void bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char *value, size_t value_len)
+int bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char *value, size_t value_len)
 {
-    hash_fields(out, "cookie", name, strlen(name), value, value_len);
+    return bcl_hkey_digest(out, sha256_md(), "cookie", name, strlen(name), value, value_len);
 }
 
 int bcl_hkey_is_zero(const bcl_hkey_t *k)
@@ -77,10 +83,10 @@ int bcl_hkey_is_zero(const bcl_hkey_t *k)
     return acc == 0;
 }
 
-void bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *k)
+int bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *k)
 {
     if (kind == BCL_REC_REVOKED_SUB_NOSID)
-        hash_fields(out, "sub-nosid", (const char *)k->b, BCL_KEY_LEN, "", 0);
-    else
-        *out = *k;
+        return bcl_hkey_digest(out, sha256_md(), "sub-nosid", (const char *)k->b, BCL_KEY_LEN, "", 0);
+    *out = *k;
+    return 0;
 }

@@ -38,18 +38,25 @@ typedef struct {
     bcl_hkey_t sub_key;       /* binding: key of its (iss, sub), zero if none */
 } bcl_record_t;
 
-/* Keys: truncated SHA-256 over a kind label and NUL-separated fields. */
-void bcl_hkey_sid(bcl_hkey_t *out, const char *iss, const char *sid);
-void bcl_hkey_sub(bcl_hkey_t *out, const char *iss, const char *sub);
-void bcl_hkey_jti(bcl_hkey_t *out, const char *iss, const char *jti);
-void bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char *value, size_t value_len);
+/* Keys: truncated SHA-256 over a kind label and NUL-separated fields.
+ * Each returns 0, or -1 when the digest cannot be computed (OpenSSL out of
+ * memory, no SHA-256 provider): `*out` is then the all-zero "none" key and
+ * must not be used. Every caller fails closed on -1: a request whose cookie
+ * cannot be hashed is refused, a binding is not made, a logout is answered
+ * 503. There is no stand-in key. */
+#define BCL_MUST_CHECK __attribute__((warn_unused_result))
+BCL_MUST_CHECK int bcl_hkey_sid(bcl_hkey_t *out, const char *iss, const char *sid);
+BCL_MUST_CHECK int bcl_hkey_sub(bcl_hkey_t *out, const char *iss, const char *sub);
+BCL_MUST_CHECK int bcl_hkey_jti(bcl_hkey_t *out, const char *iss, const char *jti);
+BCL_MUST_CHECK int bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char *value, size_t value_len);
 int bcl_hkey_is_zero(const bcl_hkey_t *k);
 /* The key under which a one-table store (shared memory, journal) keeps a
  * record of `kind` named by `k`: `k` itself, except for
  * BCL_REC_REVOKED_SUB_NOSID, whose name is a sub key that the sub's own
  * revocation already uses (network stores tell them apart by the kind
- * letter in the key name instead). */
-void bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *k);
+ * letter in the key name instead). 0, or -1 when that key cannot be
+ * computed (as above). */
+BCL_MUST_CHECK int bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *k);
 
 /* The identity of a session, as a binding knows it. */
 typedef struct {

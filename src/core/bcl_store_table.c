@@ -28,12 +28,16 @@ static void give(table_store_t *ts)
 }
 
 /* The record stored under (kind, identity key), if live; NULL otherwise.
+ * Returns 0, or -1 when the key it is stored under cannot be computed.
  * Called with the lock held. */
-static const bcl_record_t *find(bcl_table_t *t, int kind, const bcl_hkey_t *key, int64_t now)
+static int find(bcl_table_t *t, int kind, const bcl_hkey_t *key, int64_t now, const bcl_record_t **found)
 {
     bcl_hkey_t k;
-    bcl_hkey_stored(&k, kind, key);
-    return bcl_table_get(t, &k, now);
+    *found = NULL;
+    if (bcl_hkey_stored(&k, kind, key) != 0)
+        return -1;
+    *found = bcl_table_get(t, &k, now);
+    return 0;
 }
 
 static bcl_store_status_t table_apply_logout(bcl_store_t *s, const bcl_logout_t *l,
@@ -53,9 +57,17 @@ static bcl_store_status_t table_apply_logout(bcl_store_t *s, const bcl_logout_t 
 
     n = bcl_rules_logout_records(l, now, lifetime, recs);
     for (int i = 1; i < n; i++) {
-        const bcl_record_t *old = find(t, recs[i].kind, &recs[i].key, now);
+        const bcl_record_t *old;
+        /* a key that cannot be computed: nothing written, the OP hears 503 */
+        if (find(t, recs[i].kind, &recs[i].key, now, &old) != 0) {
+            st = BCL_STORE_UNAVAILABLE;
+            goto out;
+        }
         bcl_rules_merge(&recs[i], old, now);
-        bcl_hkey_stored(&recs[i].key, recs[i].kind, &recs[i].key);
+        if (bcl_hkey_stored(&recs[i].key, recs[i].kind, &recs[i].key) != 0) {
+            st = BCL_STORE_UNAVAILABLE;
+            goto out;
+        }
         if (old == NULL)
             fresh++;
     }
@@ -115,16 +127,20 @@ static bcl_store_status_t table_unbind(bcl_store_t *s, const bcl_hkey_t *cookie)
     return BCL_STORE_OK;
 }
 
-/* Called with the lock held. */
-static bcl_session_state_t revocation_state(bcl_table_t *t, const bcl_identity_t *id, int64_t now)
+/* 0 with `*state`, or -1 when a revocation's key cannot be computed (the
+ * store cannot say). Called with the lock held. */
+static int revocation_state(bcl_table_t *t, const bcl_identity_t *id, int64_t now, bcl_session_state_t *state)
 {
     bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
     const bcl_record_t *found[BCL_RULES_MAX_REVS];
     int n = bcl_rules_revocations_of(id, refs);
 
-    for (int i = 0; i < n; i++)
-        found[i] = find(t, refs[i].kind, &refs[i].key, now);
-    return bcl_rules_state(id, refs, found, n, now);
+    for (int i = 0; i < n; i++) {
+        if (find(t, refs[i].kind, &refs[i].key, now, &found[i]) != 0)
+            return -1;
+    }
+    *state = bcl_rules_state(id, refs, found, n, now);
+    return 0;
 }
 
 static bcl_store_status_t table_cookie_state(bcl_store_t *s, const bcl_hkey_t *cookie, int64_t now,
@@ -136,10 +152,12 @@ static bcl_store_status_t table_cookie_state(bcl_store_t *s, const bcl_hkey_t *c
     if (take(ts) != 0)
         return BCL_STORE_UNAVAILABLE;
     b = bcl_table_get(ts->table, cookie, now);
-    if (!bcl_rules_binding_identity(b, now, id))
+    if (!bcl_rules_binding_identity(b, now, id)) {
         *state = BCL_SESSION_UNBOUND;
-    else
-        *state = revocation_state(ts->table, id, now);
+    } else if (revocation_state(ts->table, id, now, state) != 0) {
+        give(ts);
+        return BCL_STORE_UNAVAILABLE;
+    }
     give(ts);
     return BCL_STORE_OK;
 }
@@ -150,7 +168,10 @@ static bcl_store_status_t table_identity_state(bcl_store_t *s, const bcl_identit
     table_store_t *ts = s->ctx;
     if (take(ts) != 0)
         return BCL_STORE_UNAVAILABLE;
-    *state = revocation_state(ts->table, id, now);
+    if (revocation_state(ts->table, id, now, state) != 0) {
+        give(ts);
+        return BCL_STORE_UNAVAILABLE;
+    }
     give(ts);
     return BCL_STORE_OK;
 }

@@ -154,8 +154,9 @@ static bcl_store_status_t revoke_identity(request_rec *r, const char *issuer, co
     if (store == NULL || apr_generate_random_bytes(nonce, sizeof(nonce)) != APR_SUCCESS)
         return BCL_STORE_UNAVAILABLE;
     /* a key no token's jti can take: the time and 128 random bits */
-    bcl_hkey_jti(&once, issuer, apr_psprintf(r->pool, "frontchannel-logout %" APR_TIME_T_FMT " %s", now,
-                                             apr_pescape_hex(r->pool, nonce, sizeof(nonce), 0)));
+    if (bcl_hkey_jti(&once, issuer, apr_psprintf(r->pool, "frontchannel-logout %" APR_TIME_T_FMT " %s", now,
+                                                 apr_pescape_hex(r->pool, nonce, sizeof(nonce), 0))) != 0)
+        return BCL_STORE_UNAVAILABLE;   /* no key can be computed: never a wrong one (503) */
     if (!bcl_rules_session_logout(&l, id, &once, now, apr_time_sec(now)))
         return BCL_STORE_OK;
     st = store->ops->apply_logout(store, &l, apr_time_sec(now), lifetime, &replayed);
@@ -215,7 +216,8 @@ static int logout_by_cookies(request_rec *r, const bcl_dir_conf_t *conf, const c
             if (lens[j] == 0)
                 continue;
             keys++;
-            bcl_hkey_cookie(&key, copies[i].name, forms[j], lens[j]);
+            if (bcl_hkey_cookie(&key, copies[i].name, forms[j], lens[j]) != 0)
+                return store_failed(r, BCL_STORE_UNAVAILABLE, issuer, NULL);
             st = store->ops->cookie_state(store, &key, now, &state, &id);
             if (st != BCL_STORE_OK)
                 return store_failed(r, st, issuer, NULL);
@@ -277,8 +279,8 @@ int bcl_frontchannel_handler(request_rec *r)
         return logout_by_cookies(r, conf, conf->issuer);
 
     memset(&id, 0, sizeof(id));
-    bcl_hkey_sid(&id.sid_key, conf->issuer, sid);
-    st = revoke_identity(r, conf->issuer, &id);
+    st = bcl_hkey_sid(&id.sid_key, conf->issuer, sid) == 0 ? revoke_identity(r, conf->issuer, &id)
+                                                            : BCL_STORE_UNAVAILABLE;
     if (st != BCL_STORE_OK)
         return store_failed(r, st, conf->issuer, sid);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, BCL_TAG_FC_SID_REVOKED ": front-channel logout: session revoked: "

@@ -112,7 +112,8 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
     }
 }
 
-/* The identity an auth module in front put into the environment. */
+/* The identity an auth module in front put into the environment: 1 with
+ * `*id`, 0 when there is none, -1 when its keys cannot be computed. */
 static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity_t *id)
 {
     const char *iss = apr_table_get(r->subprocess_env, conf->env_iss);
@@ -123,10 +124,10 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
     memset(id, 0, sizeof(*id));
     if (iss == NULL || *iss == '\0' || ((sid == NULL || !*sid) && (sub == NULL || !*sub)))
         return 0;
-    if (sid != NULL && *sid)
-        bcl_hkey_sid(&id->sid_key, iss, sid);
-    if (sub != NULL && *sub)
-        bcl_hkey_sub(&id->sub_key, iss, sub);
+    if (sid != NULL && *sid && bcl_hkey_sid(&id->sid_key, iss, sid) != 0)
+        return -1;
+    if (sub != NULL && *sub && bcl_hkey_sub(&id->sub_key, iss, sub) != 0)
+        return -1;
     id->began_op = iat ? apr_atoi64(iat) : 0;
     return 1;
 }
@@ -168,6 +169,20 @@ static const char *odd_reasons(apr_pool_t *p, int odd)
     return s ? s : "unknown";
 }
 
+/* A key that cannot be computed is never replaced by a stand-in: the
+ * request is refused with 503, whatever BCLStoreUnavailable says (the store
+ * may be fine; this server cannot ask it). Not as a revoked session: the
+ * session may be live, and expiring its cookies for a fault of ours would
+ * log the user out. */
+static int refuse_unhashable(request_rec *r, guard_note_t *note, const char *what)
+{
+    /* the response side must not bind or unbind by an incomplete key list */
+    note->count = 0;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_REFUSED ": %s could not be hashed (digest failed); "
+                  "request refused with 503", what);
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
 int bcl_guard_fixup(request_rec *r)
 {
     const bcl_dir_conf_t *conf = ap_get_module_config(r->per_dir_config, &backchannel_logout_module);
@@ -202,6 +217,7 @@ int bcl_guard_fixup(request_rec *r)
     bcl_cookie_copy_t copies[MAX_GUARDED_COOKIES];
     int seen = bcl_cookie_copies(cookies, conf->session_cookies, copies, MAX_GUARDED_COOKIES);
     int odd = 0, overflow = 0;
+    const char *unhashable = NULL;        /* a cookie whose key could not be computed */
     int entry_copy[MAX_COOKIE_KEYS];      /* which copy each entry (form) is of */
     const char *odd_name = NULL;
     for (int i = 0; i < seen && i < MAX_GUARDED_COOKIES; i++) {
@@ -222,10 +238,14 @@ int bcl_guard_fixup(request_rec *r)
                 overflow = 1;
                 break;
             }
+            if (bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
+                if (unhashable == NULL)
+                    unhashable = copies[i].name;
+                continue;
+            }
             note->names[note->count] = copies[i].name;
             note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
             entry_copy[note->count] = i;
-            bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]);
             note->count++;
         }
     }
@@ -244,13 +264,18 @@ int bcl_guard_fixup(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_COOKIE_ODD_ALLOWED ": cookie %s in an unusual form (%s) "
                       "is checked in every form (BCLSuspiciousCookie allow)", odd_name, what);
     }
+    if (unhashable != NULL)
+        return refuse_unhashable(r, note, apr_pstrcat(r->pool, "a value of session cookie ", unhashable, NULL));
     if (note->count == 0)
         return DECLINED;
 
     now = apr_time_sec(apr_time_now());
     if (conf->bind_mode == BCL_BIND_ENV) {
         bcl_identity_t id;
-        if (env_identity(r, conf, &id))
+        int found = env_identity(r, conf, &id);
+        if (found < 0)
+            return refuse_unhashable(r, note, "the session identity in the environment (BCLBindFrom env)");
+        if (found)
             st = store->ops->identity_state(store, &id, now, &state);
     } else {
         for (int i = 0; i < note->count && st == BCL_STORE_OK && state != BCL_SESSION_REVOKED; i++) {
@@ -670,7 +695,11 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
         if (sc->expired[j])
             continue;
         sets_any = 1;
-        bcl_hkey_cookie(&key, sc->names[j], sc->values[j], sc->lens[j]);
+        if (bcl_hkey_cookie(&key, sc->names[j], sc->values[j], sc->lens[j]) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_NOT_BOUND ": a value of cookie %s set by "
+                          "the response could not be hashed (digest failed); not bound", sc->names[j]);
+            continue;
+        }
         if (refused && is_request_cookie(note, &key))
             continue;
         if (want == NULL) {
@@ -784,10 +813,14 @@ apr_status_t bcl_guard_bind_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             apply_bindings(r, rt->store, &sc, note, NULL, 1, rt->lifetime);
         } else {
             memset(&id, 0, sizeof(id));
-            if (sid != NULL)
-                bcl_hkey_sid(&id.sid_key, iss, sid);
-            if (sub != NULL)
-                bcl_hkey_sub(&id.sub_key, iss, sub);
+            if ((sid != NULL && bcl_hkey_sid(&id.sid_key, iss, sid) != 0)
+                || (sub != NULL && bcl_hkey_sub(&id.sub_key, iss, sub) != 0)) {
+                /* like a malformed header: no binding, expiries still apply */
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_NOT_BOUND ": the identity in the app's %s "
+                              "header could not be hashed (digest failed); no binding made", conf->bind_header);
+                apply_bindings(r, rt->store, &sc, note, NULL, 1, rt->lifetime);
+                return ap_pass_brigade(f->next, bb);
+            }
             id.began_server = apr_time_now();
             apply_bindings(r, rt->store, &sc, note, &id, 1, rt->lifetime);
         }

@@ -20,6 +20,7 @@
 #define BCL_TAG_TOKEN_DEBUG      "BCL0103"  /* debug detail on a token (never the whole token) */
 #define BCL_TAG_STORE_FAILED     "BCL0104"  /* an accepted logout could not be stored: 503 */
 #define BCL_TAG_REPLAY           "BCL0105"  /* a logout token already applied (same jti) */
+#define BCL_TAG_KEY_FAILED       "BCL0110"  /* an accepted logout's keys could not be computed (digest failed): 503 */
 #define BCL_TAG_INTERNAL         "BCL0190"  /* internal error */
 #define BCL_TAG_NOT_CONFIGURED   "BCL0191"  /* receiver location lacks required directives */
 #define BCL_TAG_CONFIG_REFUSED   "BCL0192"  /* a combination of directives refused at startup (file:line) */
@@ -35,13 +36,8 @@
 #define BCL_TAG_REBIND_REFUSED   "BCL0220"  /* a value bound to one session is not re-bound to another */
 #define BCL_TAG_BIND_AMBIGUOUS   "BCL0221"  /* the request carried several copies: no binding made or dropped */
 #define BCL_TAG_ROTATION_WITHHELD "BCL0222" /* copies bound to different sessions: a rotated value withheld */
-/* the front-channel logout handler (SetHandler frontchannel-logout) */
-#define BCL_TAG_FC_SID_REVOKED   "BCL0800"  /* front-channel logout: (iss, sid) revoked */
-#define BCL_TAG_FC_COOKIE_REVOKED "BCL0801" /* front-channel logout without sid: the browser's cookie's session revoked */
-#define BCL_TAG_FC_NOTHING       "BCL0802"  /* front-channel logout without sid nor bound cookie: nothing revoked */
-#define BCL_TAG_FC_REFUSED       "BCL0803"  /* front-channel request refused: method, iss, duplicate or malformed parameter */
-#define BCL_TAG_FC_STORE_FAILED  "BCL0804"  /* front-channel logout could not be stored: 503 */
-#define BCL_TAG_FC_NOT_CONFIGURED "BCL0805" /* front-channel location without BCLIssuer: 500 */
+#define BCL_TAG_HASH_REFUSED     "BCL0230"  /* a request's session cookie or env identity could not be hashed: 503 */
+#define BCL_TAG_HASH_NOT_BOUND   "BCL0231"  /* a value or the binding header's identity could not be hashed: not bound */
 #define BCL_TAG_KEYS_LOADED      "BCL0301"  /* keys loaded from a file */
 #define BCL_TAG_KEY_SKIPPED      "BCL0302"  /* a JWKS key skipped (emitted by the core) */
 
@@ -79,5 +75,12 @@
 #define BCL_TAG_JOURNAL_DROPPED  "BCL0704"  /* journal records that did not fit the store's capacity */
 #define BCL_TAG_STATUS           "BCL0710"  /* status handler and counters */
 #define BCL_TAG_MAINTENANCE      "BCL0720"  /* periodic maintenance: sweep, watchdog */
+/* the front-channel logout handler (SetHandler frontchannel-logout) */
+#define BCL_TAG_FC_SID_REVOKED   "BCL0800"  /* front-channel logout: (iss, sid) revoked */
+#define BCL_TAG_FC_COOKIE_REVOKED "BCL0801" /* front-channel logout without sid: the browser's cookie's session revoked */
+#define BCL_TAG_FC_NOTHING       "BCL0802"  /* front-channel logout without sid nor bound cookie: nothing revoked */
+#define BCL_TAG_FC_REFUSED       "BCL0803"  /* front-channel request refused: method, iss, duplicate or malformed parameter */
+#define BCL_TAG_FC_STORE_FAILED  "BCL0804"  /* front-channel logout could not be stored: 503 */
+#define BCL_TAG_FC_NOT_CONFIGURED "BCL0805" /* front-channel location without BCLIssuer: 500 */
 
 #endif

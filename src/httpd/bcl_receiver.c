@@ -148,12 +148,18 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
     int replayed = 0;
 
     memset(&l, 0, sizeof(l));
-    bcl_hkey_jti(&l.jti_key, v->iss, v->jti);
     l.has_sid = v->sid != NULL;
-    if (v->sid != NULL)
-        bcl_hkey_sid(&l.sid_key, v->iss, v->sid);
-    if (v->sub != NULL)
-        bcl_hkey_sub(&l.sub_key, v->iss, v->sub);
+    if (bcl_hkey_jti(&l.jti_key, v->iss, v->jti) != 0
+        || (v->sid != NULL && bcl_hkey_sid(&l.sid_key, v->iss, v->sid) != 0)
+        || (v->sub != NULL && bcl_hkey_sub(&l.sub_key, v->iss, v->sub) != 0)) {
+        /* never a stand-in key: nothing is stored, the OP may retry */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      BCL_TAG_KEY_FAILED ": accepted logout token NOT stored: its keys could not be computed "
+                      "(digest failed); answering 503 so the OP may retry; iss=%s jti=%s",
+                      loggable(r, v->iss), loggable(r, v->jti));
+        return server_error(r, HTTP_SERVICE_UNAVAILABLE, BCL_RECEIVER_ERR_STORE, v->iss, "temporarily_unavailable",
+                            "store: the logout's keys could not be computed");
+    }
     l.accepted_server = now;
     l.token_iat = v->iat;
     /* remembered as long as the token could be accepted again; every store

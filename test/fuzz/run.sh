@@ -4,8 +4,9 @@
 #   test/fuzz/run.sh [SECONDS]
 #
 # SECONDS is the time given to EACH target (default 20). The targets: token,
-# form, jwks, cookie, keysource, journal, and the store protocols resp (redis
-# replies) and mcproto (memcached answers). Each target is built from src/core/*.c plus
+# form, jwks, cookie, keysource, journal, and the network stores' inputs: resp
+# (redis replies), mcproto (memcached answers) and netrec (the record values
+# they return, bcl_netrec_decode). Each target is built from src/core/*.c plus
 # test/fuzz/fuzz_common.c and test/fuzz/fuzz_<target>.c with
 #   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # and run on a copy of test/fuzz/corpus/<target>/ (the committed seeds are
@@ -21,7 +22,7 @@
 #   FUZZ_WORK      work directory (default: a new mktemp -d under /tmp); holds
 #                  the binaries, the grown corpora, logs and crash artifacts
 #   FUZZ_TARGETS   targets to run (default "token form jwks cookie keysource journal
-#                  resp mcproto")
+#                  resp mcproto netrec")
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=4 -workers=4"
 #   FUZZ_CORE_DIR  where the core's sources are (default src/core; e.g. a
 #                  patched copy, to try a fix)
@@ -34,7 +35,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 SECS=${1:-20}
 CC=${CC:-clang}
-TARGETS=${FUZZ_TARGETS:-"token form jwks cookie keysource journal resp mcproto"}
+TARGETS=${FUZZ_TARGETS:-"token form jwks cookie keysource journal resp mcproto netrec"}
 WORK=${FUZZ_WORK:-$(mktemp -d /tmp/bcl-fuzz.XXXXXX)}
 CORE=${FUZZ_CORE_DIR:-$TOP/src/core}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -1048,3 +1048,70 @@ def test_full_store_refuses_new_records_and_keeps_old_ones(mpm, backend, op_keys
         assert_no_crash(h)
     finally:
         h.cleanup()
+
+
+# An OpenSSL configuration under which SHA-256 cannot be fetched: every
+# algorithm must come from a FIPS provider, and none is loaded. The guard
+# then cannot compute any cookie or identity key.
+NO_SHA256_CNF = """openssl_conf = openssl_init
+[openssl_init]
+alg_section = evp_properties
+[evp_properties]
+default_properties = "fips=yes"
+"""
+
+
+def test_a_key_that_cannot_be_computed_fails_closed(backend, monkeypatch):
+    """No stand-in key when hashing fails: a request with a session cookie
+    is answered 503 without reaching the app (cookies untouched, BCL0230),
+    whatever BCLStoreUnavailable says; a value the app sets is not bound
+    (BCL0231) and the response goes out. (One MPM: the path is the same.)"""
+    h = harness.Httpd(mpm="event", modules=MODULES, loglevel=LOGLEVEL)
+    try:
+        cnf = h.write("no-sha256.cnf", NO_SHA256_CNF)
+        body = guarded_location("/app/", backend.port)
+        body += guarded_location("/open/", backend.port, extra=["BCLStoreUnavailable open"])
+        body += guarded_location("/env/", backend.port, extra=ENV_FROM_HEADERS, bind="env")
+        h.configure(body)
+        monkeypatch.setenv("OPENSSL_CONF", cnf)
+        h.start()
+        monkeypatch.delenv("OPENSSL_CONF")
+        g = Guard(h, backend, None)
+
+        # the app sets a value with a binding header: sent, not bound (the
+        # header's identity cannot be hashed)
+        mark = h.log_mark()
+        r, _ = g.get("/app/", "login", params={"sid": uid("s")})
+        assert r.status_code == 200, (r.status_code, r.text)
+        assert_no_bind_header(r)
+        value = new_session_value(r)
+        line = h.wait_log("BCL0231", since=mark)
+        assert BIND_HEADER in line and value not in line, line
+        assert "BCL0202" not in h.log_since(mark)
+        # ...and without one (the value itself cannot be hashed)
+        mark = h.log_mark()
+        r, _ = g.get("/app/", "login-nohdr")
+        assert r.status_code == 200, (r.status_code, r.text)
+        other = new_session_value(r)
+        line = h.wait_log("BCL0231", "cookie " + COOKIE, since=mark)
+        assert other not in line, line
+        assert "BCL0202" not in h.log_since(mark)
+
+        # that value (or any) cannot be looked up: 503, never to the app
+        for loc, headers in (("/app/", None), ("/open/", None),
+                             ("/env/", {"X-Test-Sid": uid("s")})):
+            mark = h.log_mark()
+            r, tag = g.get(loc, cookie=value, headers=headers)
+            assert r.status_code == 503, (loc, r.status_code, r.text[:300])
+            assert backend.seen(tag) == [], "the backend received a request it could not check"
+            assert set_cookies(r) == [], "a fault of ours must not expire the user's cookies"
+            line = h.wait_log("BCL0230", since=mark)
+            assert value not in line, line
+
+        # a request without a session cookie is not affected
+        r, tag = g.get("/app/")
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        assert len(backend.seen(tag)) == 1
+        assert_no_crash(h)
+    finally:
+        h.cleanup()

@@ -63,7 +63,7 @@ static bcl_record_t rec(const char *sid, int64_t expires)
 {
     bcl_record_t r;
     memset(&r, 0, sizeof(r));
-    bcl_hkey_sid(&r.key, "https://op", sid);
+    ck_assert_int_eq(bcl_hkey_sid(&r.key, "https://op", sid), 0);
     r.kind = BCL_REC_REVOKED_SID;
     r.expires = expires;
     r.t_server = 123456789;
@@ -110,8 +110,8 @@ START_TEST(test_roundtrip_keeps_every_field)
 {
     bcl_table_t *t = new_table(16);
     bcl_record_t r = rec("a", NOW + 50);
-    bcl_hkey_sub(&r.sub_key, "https://op", "u");
-    bcl_hkey_sid(&r.sid_key, "https://op", "x");
+    ck_assert_int_eq(bcl_hkey_sub(&r.sub_key, "https://op", "u"), 0);
+    ck_assert_int_eq(bcl_hkey_sid(&r.sid_key, "https://op", "x"), 0);
     r.kind = BCL_REC_BINDING;
     unsigned char buf[BCL_JOURNAL_HEADER_SIZE + BCL_JOURNAL_FRAME_SIZE];
     bcl_journal_header(buf);
@@ -459,9 +459,9 @@ static bcl_logout_t logout_of(const char *sid, const char *jti)
 {
     bcl_logout_t l;
     memset(&l, 0, sizeof(l));
-    bcl_hkey_jti(&l.jti_key, "https://op", jti);
+    ck_assert_int_eq(bcl_hkey_jti(&l.jti_key, "https://op", jti), 0);
     l.has_sid = 1;
-    bcl_hkey_sid(&l.sid_key, "https://op", sid);
+    ck_assert_int_eq(bcl_hkey_sid(&l.sid_key, "https://op", sid), 0);
     l.accepted_server = NOW * 1000000;
     l.jti_expires = NOW + 120;
     return l;
@@ -482,7 +482,7 @@ START_TEST(test_store_journals_logouts_synced_and_bindings_not)
 
     bcl_identity_t id = { 0 };
     bcl_hkey_t cookie;
-    bcl_hkey_cookie(&cookie, "C", "v", 1);
+    ck_assert_int_eq(bcl_hkey_cookie(&cookie, "C", "v", 1), 0);
     id.sid_key = l.sid_key;
     ck_assert_int_eq(s->ops->bind(s, &cookie, &id, NOW, NOW + 60), BCL_STORE_OK);
     ck_assert_int_eq(s->ops->unbind(s, &cookie), BCL_STORE_OK);

@@ -81,9 +81,9 @@ static bcl_record_t binding(const char *sid, const char *sub, int64_t expires, i
     r.t_server = ts;
     r.t_op = top;
     if (sid)
-        bcl_hkey_sid(&r.sid_key, "https://op", sid);
+        ck_assert_int_eq(bcl_hkey_sid(&r.sid_key, "https://op", sid), 0);
     if (sub)
-        bcl_hkey_sub(&r.sub_key, "https://op", sub);
+        ck_assert_int_eq(bcl_hkey_sub(&r.sub_key, "https://op", sub), 0);
     return r;
 }
 

@@ -8,6 +8,7 @@
 #include <apr_thread_proc.h>
 
 #include "bcl_record.h"
+#include "bcl_record_digest.h"
 #include "test_helpers.h"
 
 /* first 16 bytes of SHA-256(label NUL a NUL b), computed with Python's hashlib */
@@ -25,13 +26,13 @@ static const char COOKIE_VALUE[] = "live-0123456789abcdef";
 START_TEST(test_keys_known_answers)
 {
     bcl_hkey_t k;
-    bcl_hkey_cookie(&k, "APPSESSION", COOKIE_VALUE, strlen(COOKIE_VALUE));
+    ck_assert_int_eq(bcl_hkey_cookie(&k, "APPSESSION", COOKIE_VALUE, strlen(COOKIE_VALUE)), 0);
     ck_assert_mem_eq(k.b, KA_COOKIE, BCL_KEY_LEN);
-    bcl_hkey_sid(&k, "https://op.example.com", "c1b7");
+    ck_assert_int_eq(bcl_hkey_sid(&k, "https://op.example.com", "c1b7"), 0);
     ck_assert_mem_eq(k.b, KA_SID, BCL_KEY_LEN);
-    bcl_hkey_sub(&k, "https://op.example.com", "248289761001");
+    ck_assert_int_eq(bcl_hkey_sub(&k, "https://op.example.com", "248289761001"), 0);
     ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
-    bcl_hkey_jti(&k, "https://op.example.com", "28a3bcfd");
+    ck_assert_int_eq(bcl_hkey_jti(&k, "https://op.example.com", "28a3bcfd"), 0);
     ck_assert_mem_eq(k.b, KA_JTI, BCL_KEY_LEN);
 }
 END_TEST
@@ -41,10 +42,42 @@ START_TEST(test_cookie_key_uses_the_given_length)
     bcl_hkey_t a, b;
     /* a value inside a Cookie header is not NUL-terminated */
     const char header[] = "live-0123456789abcdef; other=1";
-    bcl_hkey_cookie(&a, "APPSESSION", header, strlen(COOKIE_VALUE));
+    ck_assert_int_eq(bcl_hkey_cookie(&a, "APPSESSION", header, strlen(COOKIE_VALUE)), 0);
     ck_assert_mem_eq(a.b, KA_COOKIE, BCL_KEY_LEN);
-    bcl_hkey_cookie(&b, "APPSESSION", header, strlen(header));
+    ck_assert_int_eq(bcl_hkey_cookie(&b, "APPSESSION", header, strlen(header)), 0);
     ck_assert(memcmp(a.b, b.b, BCL_KEY_LEN) != 0);
+}
+END_TEST
+
+/* The digest the keys use, called directly: the same known answer. */
+START_TEST(test_digest_with_sha256_is_the_cookie_key)
+{
+    bcl_hkey_t k;
+    ck_assert_int_eq(bcl_hkey_digest(&k, EVP_sha256(), "cookie", "APPSESSION", strlen("APPSESSION"),
+                                     COOKIE_VALUE, strlen(COOKIE_VALUE)), 0);
+    ck_assert_mem_eq(k.b, KA_COOKIE, BCL_KEY_LEN);
+}
+END_TEST
+
+/* A digest that cannot be computed reports it and yields no key: never a
+ * constant stand-in that unrelated values would share. */
+START_TEST(test_digest_failure_yields_no_key)
+{
+    static const unsigned char zero[BCL_KEY_LEN] = { 0 };
+    bcl_hkey_t a, b;
+
+    /* no digest at all: EVP_DigestInit_ex cannot start */
+    memset(a.b, 0xaa, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hkey_digest(&a, NULL, "cookie", "APP", 3, "v1", 2), -1);
+    ck_assert_mem_eq(a.b, zero, BCL_KEY_LEN);
+    ck_assert(bcl_hkey_is_zero(&a));
+
+    /* a digest that runs but gives fewer bytes than a key (the null
+     * digest: 0 bytes) */
+    ck_assert_int_eq(EVP_MD_get_size(EVP_md_null()), 0);
+    memset(b.b, 0x55, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hkey_digest(&b, EVP_md_null(), "cookie", "APP", 3, "v2", 2), -1);
+    ck_assert(bcl_hkey_is_zero(&b));
 }
 END_TEST
 
@@ -56,8 +89,8 @@ static void *APR_THREAD_FUNC hash_many(apr_thread_t *t, void *arg)
     int *wrong = arg;
     for (int i = 0; i < HASHES_PER_THREAD; i++) {
         bcl_hkey_t k;
-        bcl_hkey_cookie(&k, "APPSESSION", COOKIE_VALUE, strlen(COOKIE_VALUE));
-        if (memcmp(k.b, KA_COOKIE, BCL_KEY_LEN) != 0)
+        if (bcl_hkey_cookie(&k, "APPSESSION", COOKIE_VALUE, strlen(COOKIE_VALUE)) != 0
+            || memcmp(k.b, KA_COOKIE, BCL_KEY_LEN) != 0)
             (*wrong)++;
     }
     apr_thread_exit(t, APR_SUCCESS);
@@ -89,6 +122,8 @@ Suite *record_suite(void)
     tcase_add_test(tc, test_keys_known_answers);
     tcase_add_test(tc, test_cookie_key_uses_the_given_length);
     tcase_add_test(tc, test_keys_agree_across_threads);
+    tcase_add_test(tc, test_digest_with_sha256_is_the_cookie_key);
+    tcase_add_test(tc, test_digest_failure_yields_no_key);
     suite_add_tcase(s, tc);
     return s;
 }
