@@ -199,9 +199,9 @@ START_TEST(test_session_logout_writes_what_a_token_would)
 
     memset(&id, 0, sizeof(id));
     memset(&none, 0, sizeof(none));
-    bcl_hkey_jti(&once, "https://op", "frontchannel once");
-    bcl_hkey_sid(&id.sid_key, "https://op", "s");
-    bcl_hkey_sub(&id.sub_key, "https://op", "u");
+    ck_assert_int_eq(bcl_hkey_jti(&once, "https://op", "frontchannel once"), 0);
+    ck_assert_int_eq(bcl_hkey_sid(&id.sid_key, "https://op", "s"), 0);
+    ck_assert_int_eq(bcl_hkey_sub(&id.sub_key, "https://op", "u"), 0);
     /* a sid: that session alone, as a token with sid and no sub */
     ck_assert(bcl_rules_session_logout(&l, &id, &once, 7000000, 7));
     ck_assert_int_eq(bcl_rules_logout_records(&l, 7, 500, r), 2);

@@ -406,9 +406,9 @@ START_TEST(test_session_logout_of_a_binding)
     bind_cookie(s, "other", &other, now);
     bind_cookie(s, "sub", &by_sub, now);
     bind_cookie(s, "hanksid", &hank_sid, now);
-    bcl_hkey_jti(&once1, "https://op", "once-1");
-    bcl_hkey_jti(&once2, "https://op", "once-2");
-    bcl_hkey_jti(&once3, "https://op", "once-3");
+    ck_assert_int_eq(bcl_hkey_jti(&once1, "https://op", "once-1"), 0);
+    ck_assert_int_eq(bcl_hkey_jti(&once2, "https://op", "once-2"), 0);
+    ck_assert_int_eq(bcl_hkey_jti(&once3, "https://op", "once-3"), 0);
     ck_assert(bcl_rules_session_logout(&l, &by_sid, &once1, US(now), now));
     apply(s, &l, now, 0);
     ck_assert(bcl_rules_session_logout(&l, &by_sid, &once2, US(now), now));
