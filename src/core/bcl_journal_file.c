@@ -7,12 +7,8 @@
 #include <sys/stat.h>
 #include <apr_strings.h>
 #include "bcl_journal_file.h"
+#include "bcl_logtags.h"
 
-#define TAG_JOURNAL "BCL0700"
-#define TAG_DAMAGE  "BCL0701"
-#define TAG_IO      "BCL0702"
-#define TAG_COMPACT "BCL0703"
-#define TAG_DROPPED "BCL0704"
 
 /* Frames written by one write() during compaction. */
 #define COMPACT_BATCH 128
@@ -117,18 +113,18 @@ static void report_replay(bcl_journal_t *j, const bcl_journal_scan_t *scan, cons
                           const bcl_logger_t *log)
 {
     for (int i = 0; i < scan->ndamage; i++)
-        bcl_log(log, BCL_LOG_ERROR, TAG_DAMAGE, "journal %s is damaged at offset %llu (%llu bytes): those bytes "
+        bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_DAMAGE, "journal %s is damaged at offset %llu (%llu bytes): those bytes "
                 "are skipped, the valid records before and after them are restored", j->path,
                 (unsigned long long)scan->damage[i].offset, (unsigned long long)scan->damage[i].length);
     if (scan->more_damage)
-        bcl_log(log, BCL_LOG_ERROR, TAG_DAMAGE, "journal %s has more damaged regions: %llu bytes skipped in all",
+        bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_DAMAGE, "journal %s has more damaged regions: %llu bytes skipped in all",
                 j->path, (unsigned long long)scan->damaged_bytes);
     if (rep->dropped_full > 0)
-        bcl_log(log, BCL_LOG_ERROR, TAG_DROPPED, "journal %s: %llu unexpired records did not fit the store's "
+        bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_DROPPED, "journal %s: %llu unexpired records did not fit the store's "
                 "capacity and were NOT restored; they stay in the journal, which is not compacted until a "
                 "restart with a larger BCLStore shm capacity= (or memory=) restores them", j->path,
                 (unsigned long long)rep->dropped_full);
-    bcl_log(log, BCL_LOG_INFO, TAG_JOURNAL, "journal %s replayed: %llu frames, %llu records restored, %llu expired "
+    bcl_log(log, BCL_LOG_INFO, BCL_TAG_JOURNAL, "journal %s replayed: %llu frames, %llu records restored, %llu expired "
             "dropped, %llu removals, %llu damaged bytes skipped", j->path, (unsigned long long)scan->frames,
             (unsigned long long)rep->applied, (unsigned long long)rep->expired, (unsigned long long)rep->removed,
             (unsigned long long)scan->damaged_bytes);
@@ -197,7 +193,7 @@ int bcl_journal_start(bcl_journal_t *j, apr_pool_t *tmp, bcl_table_t *t, int64_t
     }
     /* A stale ".compact" from a crash during compaction is just rewritten. */
     if (bcl_journal_compact(j, t, now, log) != 0) {
-        *err = apr_psprintf(tmp, "cannot write the journal %s (see the BCL0703 line above)", j->path);
+        *err = apr_psprintf(tmp, "cannot write the journal %s (see the " BCL_TAG_JOURNAL_COMPACT " line above)", j->path);
         return -1;
     }
     return 0;
@@ -267,13 +263,13 @@ int bcl_journal_compact(bcl_journal_t *j, bcl_table_t *t, int64_t now, const bcl
      * fsync is retried by the next sync (j->dir_unsynced) */
     j->dir_unsynced = sync_dir(j->dir) != 0;
     if (j->dir_unsynced)
-        bcl_log(log, BCL_LOG_ERROR, TAG_COMPACT, "journal %s compacted but the directory %s could not be "
+        bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_COMPACT, "journal %s compacted but the directory %s could not be "
                 "fsynced: %s; retried at the next sync", j->path, j->dir, strerror(errno));
     STAT_SET(j, compacted_bytes, __atomic_load_n(&j->stats->bytes, __ATOMIC_RELAXED));
     STAT_SET(j, last_compaction, now);
     STAT_SET(j, unsynced, 0);
     STAT_ADD(j, compactions, 1);
-    bcl_log(log, BCL_LOG_INFO, TAG_COMPACT, "journal %s compacted: %llu live records, %llu bytes", j->path,
+    bcl_log(log, BCL_LOG_INFO, BCL_TAG_JOURNAL_COMPACT, "journal %s compacted: %llu live records, %llu bytes", j->path,
             (unsigned long long)c->records, (unsigned long long)j->stats->bytes);
     free(c);
     return 0;
@@ -286,7 +282,7 @@ fail:
         unlink(j->tmp_path);
     }
     STAT_ADD(j, compaction_errors, 1);
-    bcl_log(log, BCL_LOG_ERROR, TAG_COMPACT, "journal %s: compaction failed: cannot %s %s: %s; the old journal "
+    bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_COMPACT, "journal %s: compaction failed: cannot %s %s: %s; the old journal "
             "stays in use", j->path, step, target, strerror(saved));
     return -1;
 }
@@ -302,7 +298,7 @@ static int reopen_if_replaced(bcl_journal_t *j, const bcl_logger_t *log)
         return 0;
     fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, S_IRUSR | S_IWUSR);
     if (fd < 0) {
-        bcl_log(log, BCL_LOG_ERROR, TAG_IO, "cannot open the journal %s: %s", j->path, strerror(errno));
+        bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_IO, "cannot open the journal %s: %s", j->path, strerror(errno));
         return -1;
     }
     if (j->fd >= 0)
@@ -311,14 +307,14 @@ static int reopen_if_replaced(bcl_journal_t *j, const bcl_logger_t *log)
     remember_inode(j);
     if (j->stats->bytes == 0) {
         unsigned char h[BCL_JOURNAL_HEADER_SIZE];
-        bcl_log(log, BCL_LOG_WARNING, TAG_JOURNAL, "journal %s was missing or empty: started anew (the next "
+        bcl_log(log, BCL_LOG_WARNING, BCL_TAG_JOURNAL, "journal %s was missing or empty: started anew (the next "
                 "compaction writes every live record back)", j->path);
         bcl_journal_header(h);
         if (write_all(fd, h, sizeof(h)) != 0 || sync_dir(j->dir) != 0) {
             /* never append frames to a file without its header */
-            bcl_log(log, BCL_LOG_ERROR, TAG_IO, "cannot start the journal %s anew: %s", j->path, strerror(errno));
+            bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_IO, "cannot start the journal %s anew: %s", j->path, strerror(errno));
             if (ftruncate(fd, 0) != 0)   /* a partial header must be retried whole */
-                bcl_log(log, BCL_LOG_ERROR, TAG_IO, "cannot truncate the journal %s: %s", j->path, strerror(errno));
+                bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_IO, "cannot truncate the journal %s: %s", j->path, strerror(errno));
             close(fd);
             j->fd = -1;
             return -1;
@@ -345,7 +341,7 @@ int bcl_journal_append(bcl_journal_t *j, const bcl_record_t *recs, int n, int sy
      * crash) are dropped together at replay, the checksum catching it */
     if (write_all(j->fd, buf, (size_t)n * BCL_JOURNAL_FRAME_SIZE) != 0) {
         STAT_ADD(j, append_errors, 1);
-        bcl_log(log, BCL_LOG_ERROR, TAG_IO, "cannot append to the journal %s: %s", j->path, strerror(errno));
+        bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_IO, "cannot append to the journal %s: %s", j->path, strerror(errno));
         remember_inode(j);
         return -1;
     }
@@ -366,7 +362,7 @@ int bcl_journal_sync(bcl_journal_t *j, const bcl_logger_t *log)
     }
     if (fdatasync(j->fd) != 0) {
         STAT_ADD(j, sync_errors, 1);
-        bcl_log(log, BCL_LOG_ERROR, TAG_IO, "cannot fdatasync the journal %s: %s", j->path, strerror(errno));
+        bcl_log(log, BCL_LOG_ERROR, BCL_TAG_JOURNAL_IO, "cannot fdatasync the journal %s: %s", j->path, strerror(errno));
         return -1;
     }
     if (j->dir_unsynced && sync_dir(j->dir) == 0)

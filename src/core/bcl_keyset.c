@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include "bcl_b64url.h"
 #include "bcl_keyset.h"
+#include "bcl_logtags.h"
 
 struct bcl_keyset_t {
     apr_pool_t *pool;
@@ -161,11 +162,11 @@ static int add_verify_key(bcl_keyset_t *ks, json_t *key, int index,
         return -1;
     }
     if (use != NULL && strcmp(use, "sig") != 0) {
-        bcl_log(log, BCL_LOG_INFO, "BCL0302", "JWKS %s skipped: \"use\" is \"%s\", not \"sig\"", label, use);
+        bcl_log(log, BCL_LOG_INFO, BCL_TAG_KEY_SKIPPED, "JWKS %s skipped: \"use\" is \"%s\", not \"sig\"", label, use);
         return 0;
     }
     if (alg != NULL && bcl_alg_from_name(alg) < 0) {
-        bcl_log(log, BCL_LOG_INFO, "BCL0302", "JWKS %s skipped: \"alg\" %s is not a signature algorithm this module verifies", label, alg);
+        bcl_log(log, BCL_LOG_INFO, BCL_TAG_KEY_SKIPPED, "JWKS %s skipped: \"alg\" %s is not a signature algorithm this module verifies", label, alg);
         return 0;
     }
 
@@ -183,17 +184,17 @@ static int add_verify_key(bcl_keyset_t *ks, json_t *key, int index,
     } else if (strcmp(kty, "OKP") == 0) {
         const char *crv = json_str(key, "crv");
         if (crv == NULL || strcmp(crv, "Ed25519") != 0) {
-            bcl_log(log, BCL_LOG_WARNING, "BCL0302", "JWKS %s skipped: OKP curve %s is not supported (only Ed25519)",
+            bcl_log(log, BCL_LOG_WARNING, BCL_TAG_KEY_SKIPPED, "JWKS %s skipped: OKP curve %s is not supported (only Ed25519)",
                     label, crv ? crv : "(none)");
             return 0;
         }
         k->kty = BCL_KTY_OKP_ED25519;
         k->pkey = import_ed25519(p, key, &why);
     } else if (strcmp(kty, "oct") == 0) {
-        bcl_log(log, BCL_LOG_WARNING, "BCL0302", "JWKS %s skipped: symmetric keys are never taken from a JWKS (HMAC uses BCLClientSecret)", label);
+        bcl_log(log, BCL_LOG_WARNING, BCL_TAG_KEY_SKIPPED, "JWKS %s skipped: symmetric keys are never taken from a JWKS (HMAC uses BCLClientSecret)", label);
         return 0;
     } else {
-        bcl_log(log, BCL_LOG_WARNING, "BCL0302", "JWKS %s skipped: key type \"%s\" is not supported", label, kty);
+        bcl_log(log, BCL_LOG_WARNING, BCL_TAG_KEY_SKIPPED, "JWKS %s skipped: key type \"%s\" is not supported", label, kty);
         return 0;
     }
 

@@ -5,7 +5,7 @@
 
 typedef enum { BCL_LOG_ERROR, BCL_LOG_WARNING, BCL_LOG_INFO, BCL_LOG_DEBUG } bcl_log_level_t;
 
-/* `tag` is a stable message tag such as "BCL0201"; `msg` is already formatted. */
+/* `tag` is a stable message tag from bcl_logtags.h (BCL_TAG_*); `msg` is already formatted. */
 typedef void bcl_log_fn(void *baton, bcl_log_level_t level, const char *tag, const char *msg);
 
 typedef struct {

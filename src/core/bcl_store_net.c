@@ -6,6 +6,7 @@
 #include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_time.h>
+#include "bcl_logtags.h"
 #include "bcl_store_net_impl.h"
 
 #define BCL_NET_MAX_STALE_RETRIES 64
@@ -60,7 +61,7 @@ void bcl_net_failed(bcl_net_store_t *ns, bcl_netsrv_t *srv, const char *what, co
     /* the module's own codes (BCL_NETCONN_E*) are explained by `why` */
     if (rv != APR_SUCCESS && (rv < APR_OS_START_USERERR || rv >= APR_OS_START_USERERR + 1000))
         apr_strerror(rv, err, sizeof(err));
-    bcl_log(ns->logger, BCL_LOG_ERROR, "BCL0601",
+    bcl_log(ns->logger, BCL_LOG_ERROR, BCL_TAG_NET_FAILED,
             "%s store %s unavailable: %s failed: %s%s%s (%u more failure(s) since the last report; "
             "the next is reported after %d s)",
             ns->kind_name, bcl_netsrv_name(srv), what, why, err[0] ? ": " : "", err,
@@ -72,7 +73,7 @@ void bcl_net_succeeded(bcl_net_store_t *ns)
     if (apr_atomic_read32(&ns->health->down) && apr_atomic_cas32(&ns->health->down, 0, 1) == 1) {
         /* the next failure is reported at once */
         apr_atomic_set32(&ns->health->log_next, 0);
-        bcl_log(ns->logger, BCL_LOG_WARNING, "BCL0602", "%s store reachable again (%u failure(s) not reported)",
+        bcl_log(ns->logger, BCL_LOG_WARNING, BCL_TAG_NET_RECOVERED, "%s store reachable again (%u failure(s) not reported)",
                 ns->kind_name, apr_atomic_xchg32(&ns->health->suppressed, 0));
     }
 }
@@ -80,7 +81,7 @@ void bcl_net_succeeded(bcl_net_store_t *ns)
 void bcl_net_bad_record(bcl_net_store_t *ns, bcl_netsrv_t *srv, const char *key)
 {
     apr_atomic_inc32(&ns->health->bad_records);
-    bcl_log(ns->logger, BCL_LOG_WARNING, "BCL0603", "%s store %s: the value of %s is not a record of this module "
+    bcl_log(ns->logger, BCL_LOG_WARNING, BCL_TAG_NET_BAD_RECORD, "%s store %s: the value of %s is not a record of this module "
             "(another application writing under the same prefix=?); treated as absent",
             ns->kind_name, bcl_netsrv_name(srv), key);
 }

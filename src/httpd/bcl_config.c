@@ -5,6 +5,7 @@
 #include "bcl_config.h"
 #include "bcl_table.h"
 #include <http_log.h>
+#include "bcl_log_httpd.h"
 #include "bcl_logtags.h"
 #include "bcl_store_fleet.h"
 #include "mod_backchannel_logout.h"
@@ -151,12 +152,6 @@ static const char *read_config_file(cmd_parms *cmd, const char *directive, const
     return NULL;
 }
 
-static void log_to_server(void *baton, bcl_log_level_t level, const char *tag, const char *msg)
-{
-    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_INFO, APLOG_DEBUG };
-    ap_log_error(APLOG_MARK, levels[level], 0, (server_rec *)baton, "%s: %s", tag, msg);
-}
-
 static const char *set_issuer(cmd_parms *cmd, void *conf, const char *arg)
 {
     bcl_dir_conf_t *c = conf;
@@ -181,7 +176,7 @@ static const char *add_client_id(cmd_parms *cmd, void *conf, const char *arg)
 static const char *set_jwks_file(cmd_parms *cmd, void *conf, const char *arg)
 {
     bcl_dir_conf_t *c = conf;
-    bcl_logger_t logger = { log_to_server, cmd->server };
+    bcl_logger_t logger = bcl_server_logger(cmd->server);
     const char *path, *err = NULL, *msg;
     char *data;
     apr_size_t len;

@@ -69,8 +69,14 @@ static int is_secure(request_rec *r)
 /* Removes the session cookies from the request and expires them in the
  * response, then applies BCLOnRevoked. */
 static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note_t *note,
-                          const char *why, const char *tag)
+                          const char *why, bcl_guard_why_t reason)
 {
+    /* the log tag and the status counter both follow the reason (BCL_GUARD_WHY_*) */
+    static const char *const tags[BCL_GUARD_WHY_COUNT] = {
+        [BCL_GUARD_WHY_REVOKED] = BCL_TAG_SESSION_REVOKED,
+        [BCL_GUARD_WHY_UNBOUND] = BCL_TAG_SESSION_UNBOUND,
+        [BCL_GUARD_WHY_SUSPICIOUS] = BCL_TAG_COOKIE_SUSPICIOUS,
+    };
     const char *cookies = apr_table_get(r->headers_in, "Cookie");
     const char *rest = cookies ? bcl_cookie_remove(r->pool, cookies, conf->session_cookies) : NULL;
     int action = conf->on_revoked ? conf->on_revoked : BCL_ON_REVOKED_DENY;
@@ -92,14 +98,12 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
 
     bcl_metrics_t *m = bcl_metrics_of(r->server);
     if (m != NULL) {
-        int why = strcmp(tag, BCL_TAG_SESSION_UNBOUND) == 0 ? BCL_GUARD_WHY_UNBOUND
-                  : strcmp(tag, BCL_TAG_COOKIE_SUSPICIOUS) == 0 ? BCL_GUARD_WHY_SUSPICIOUS : BCL_GUARD_WHY_REVOKED;
         int act = action == BCL_ON_REVOKED_PASS ? BCL_GUARD_ACT_PASS
                   : action == BCL_ON_REVOKED_REDIRECT ? BCL_GUARD_ACT_REDIRECT : BCL_GUARD_ACT_DENY;
-        BCL_METRIC_ADD(m->sessions_refused[why][act], 1);
+        BCL_METRIC_ADD(m->sessions_refused[reason][act], 1);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s: session refused at the edge%s: %s; action=%s",
-                  tag, r->main != NULL ? " (subrequest)" : "", why,
+                  tags[reason], r->main != NULL ? " (subrequest)" : "", why,
                   action == BCL_ON_REVOKED_PASS ? "pass" : action == BCL_ON_REVOKED_REDIRECT ? "redirect" : "deny");
     switch (action) {
     case BCL_ON_REVOKED_PASS:
@@ -254,13 +258,14 @@ int bcl_guard_fixup(request_rec *r)
     /* As many copies of session cookies as we check, or more: refuse rather
      * than let an unchecked copy through. */
     if (seen >= MAX_GUARDED_COOKIES || overflow)
-        return refuse_session(r, conf, note, "too many session cookies in one request", BCL_TAG_SESSION_REVOKED);
+        return refuse_session(r, conf, note, "too many session cookies in one request",
+                              BCL_GUARD_WHY_REVOKED);
     if (odd) {
         const char *what = odd_reasons(r->pool, odd);
         if (conf->suspicious_cookie != BCL_SUSPICIOUS_ALLOW)
             return refuse_session(r, conf, note, apr_pstrcat(r->pool, "cookie ", odd_name, " in a form no browser "
                                                              "sends back (", what, "; BCLSuspiciousCookie deny)", NULL),
-                                  BCL_TAG_COOKIE_SUSPICIOUS);
+                                  BCL_GUARD_WHY_SUSPICIOUS);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_COOKIE_ODD_ALLOWED ": cookie %s in an unusual form (%s) "
                       "is checked in every form (BCLSuspiciousCookie allow)", odd_name, what);
     }
@@ -312,7 +317,7 @@ int bcl_guard_fixup(request_rec *r)
         return open ? DECLINED : HTTP_SERVICE_UNAVAILABLE;
     }
     if (state == BCL_SESSION_REVOKED)
-        return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_TAG_SESSION_REVOKED);
+        return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_GUARD_WHY_REVOKED);
     /* A copy is unknown when none of its value's forms is bound (one form
      * bound is enough: the app set it that way). */
     for (int c = 0; c < seen && c < MAX_GUARDED_COOKIES && !any_unbound && conf->bind_mode != BCL_BIND_ENV; c++) {
@@ -329,7 +334,7 @@ int bcl_guard_fixup(request_rec *r)
      * app may well use the unknown one (PHP takes the first). */
     if ((state == BCL_SESSION_UNBOUND || any_unbound) && conf->unbound == BCL_UNBOUND_DENY)
         return refuse_session(r, conf, note, "the session is unknown to the store (BCLUnboundSession deny)",
-                              BCL_TAG_SESSION_UNBOUND);
+                              BCL_GUARD_WHY_UNBOUND);
     if (r->main == NULL) {
         BCL_COUNT(r->server, sessions_passed);
         if (state == BCL_SESSION_UNBOUND)

@@ -11,7 +11,8 @@
 #include "bcl_reason.h"
 #include "bcl_alert.h"
 
-enum { BCL_GUARD_WHY_REVOKED = 0, BCL_GUARD_WHY_UNBOUND, BCL_GUARD_WHY_SUSPICIOUS, BCL_GUARD_WHY_COUNT };
+/* why the guard refused a session: picks its log tag and its status counter */
+typedef enum { BCL_GUARD_WHY_REVOKED = 0, BCL_GUARD_WHY_UNBOUND, BCL_GUARD_WHY_SUSPICIOUS, BCL_GUARD_WHY_COUNT } bcl_guard_why_t;
 /* indexes follow BCL_ON_REVOKED_PASS/DENY/REDIRECT minus one */
 enum { BCL_GUARD_ACT_PASS = 0, BCL_GUARD_ACT_DENY, BCL_GUARD_ACT_REDIRECT, BCL_GUARD_ACT_COUNT };
 /* where a revocation came from (status: revocations by channel) */

@@ -267,10 +267,10 @@ static void write_prometheus(request_rec *r, const snapshot_t *s)
         for (int i = 0; i < BCL_RECEIVER_ERR_COUNT; i++)
             prom_u64(r, "bcl_receiver_errors_total", causes[i], BCL_METRIC_GET(m->receiver_errors[i]));
     }
-    prom_one(r, "bcl_alerts_suppressed_total", "counter", "BCL0193 warnings held back by their rate limit.",
+    prom_one(r, "bcl_alerts_suppressed_total", "counter", BCL_TAG_ALERT " warnings held back by their rate limit.",
              BCL_METRIC_GET(m->alerts_suppressed));
     prom_one(r, "bcl_key_issuer_mismatches_total", "counter", "Fetched metadata whose issuer differs from a "
-             "configured BCLIssuer (BCL0520): tokens there are answered 500.", BCL_METRIC_GET(m->key_issuer_mismatches));
+             "configured BCLIssuer (" BCL_TAG_KEYS_ISSUER_MISMATCH "): tokens there are answered 500.", BCL_METRIC_GET(m->key_issuer_mismatches));
     write_prometheus_keys(r, s);
     if (s->is_net) {
         prom_one(r, "bcl_store_net_operations_total", "counter", "Operations sent to memcache / redis (since the store was made).",

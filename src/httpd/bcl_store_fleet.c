@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 #include <ap_mpm.h>
 #include <http_log.h>
+#include "bcl_log_httpd.h"
 #include "bcl_logtags.h"
 #include "bcl_netrec.h"
 #include "bcl_store_fleet.h"
@@ -122,12 +123,6 @@ const char *bcl_store_fleet_parse(cmd_parms *cmd, int argc, char *const argv[], 
     return NULL;
 }
 
-static void log_to_server(void *baton, bcl_log_level_t level, const char *tag, const char *msg)
-{
-    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_INFO, APLOG_DEBUG };
-    ap_log_error(APLOG_MARK, levels[level], 0, (server_rec *)baton, "%s: %s", tag, msg);
-}
-
 /* The counters live in shared memory so that the throttle and the counts
  * are server-wide; the segment is kept in the process pool like the shm
  * store's, so the counts survive a graceful restart. */
@@ -159,7 +154,7 @@ apr_status_t bcl_store_fleet_init(server_rec *s, apr_pool_t *pconf, const bcl_ne
                      "store's counters");
         return APR_ENOMEM;
     }
-    logger->fn = log_to_server;
+    logger->fn = bcl_log_to_server;
     logger->baton = s;
     *store = bcl_store_net_create(pconf, conf, health, logger);
     for (int i = 0; i < conf->servers->nelts; i++) {

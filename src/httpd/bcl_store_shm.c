@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include "bcl_config.h"
+#include "bcl_log_httpd.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
 #include "mod_backchannel_logout.h"
@@ -102,12 +103,6 @@ apr_status_t bcl_store_shm_init(server_rec *s, apr_pool_t *pconf, apr_uint32_t c
     return APR_SUCCESS;
 }
 
-static void log_core(void *baton, bcl_log_level_t level, const char *tag, const char *msg)
-{
-    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_INFO, APLOG_DEBUG };
-    ap_log_error(APLOG_MARK, levels[level], 0, (server_rec *)baton, "%s: %s", tag, msg);
-}
-
 typedef struct {
     shm_state_t *st;
     server_rec *s;
@@ -119,7 +114,7 @@ typedef struct {
 static int journal_append(void *baton, const bcl_record_t *recs, int n, int sync)
 {
     journal_glue_t *g = baton;
-    bcl_logger_t log = { log_core, g->s };
+    bcl_logger_t log = bcl_server_logger(g->s);
     (void)sync;
     if (g->st->journal == NULL)
         return 0;
@@ -196,7 +191,7 @@ apr_status_t bcl_store_shm_journal(server_rec *s, apr_pool_t *pconf, apr_pool_t 
                                    bcl_journal_stats_t *stats, bcl_store_t *store)
 {
     shm_state_t *st = shm_state(s);
-    bcl_logger_t log = { log_core, s };
+    bcl_logger_t log = bcl_server_logger(s);
     const char *err = NULL;
     journal_glue_t *glue;
 
@@ -254,7 +249,7 @@ void bcl_store_shm_maintain(server_rec *s, int sweep)
 {
     shm_state_t *st = shm_state(s);
     bcl_metrics_t *m = bcl_metrics_of(s);
-    bcl_logger_t log = { log_core, s };
+    bcl_logger_t log = bcl_server_logger(s);
     apr_int64_t now = apr_time_sec(apr_time_now());
 
     if (st == NULL || st->table == NULL || apr_global_mutex_lock(st->mutex) != APR_SUCCESS)

@@ -1,5 +1,10 @@
-/* Stable message tags. Operators grep and alert on these: never reuse a
- * number for another meaning.
+/* Stable message tags: the one registry, used by the core and the httpd
+ * glue alike (no "BCLnnnn" literal elsewhere in src/ or tools/). Operators
+ * grep and alert on these: never reuse a number for another meaning.
+ * docs/receiver.md lists every tag defined here, and
+ * test/integration/test_logtags.py fails when the two differ. Code that
+ * decides on a kind of event uses an enum (e.g. BCL_GUARD_WHY_*), never a
+ * comparison of tag strings.
  *   BCL00xx  startup
  *   BCL01xx  the receiver's decisions
  *   BCL02xx  the guard
@@ -39,7 +44,7 @@
 #define BCL_TAG_HASH_REFUSED     "BCL0230"  /* a request's session cookie or env identity could not be hashed: 503 */
 #define BCL_TAG_HASH_NOT_BOUND   "BCL0231"  /* a value or the binding header's identity could not be hashed: not bound */
 #define BCL_TAG_KEYS_LOADED      "BCL0301"  /* keys loaded from a file */
-#define BCL_TAG_KEY_SKIPPED      "BCL0302"  /* a JWKS key skipped (emitted by the core) */
+#define BCL_TAG_KEY_SKIPPED      "BCL0302"  /* a JWKS key skipped (src/core/bcl_keyset.c) */
 
 #define BCL_TAG_STORE            "BCL0400"  /* store lifecycle */
 #define BCL_TAG_STORE_USAGE      "BCL0401"  /* store usage crossed 80% or 100% */
@@ -63,7 +68,7 @@
 #define BCL_TAG_KEYS_INTERNAL    "BCL0590"  /* shared memory, mutex or parse failure inside the module */
 
 #define BCL_TAG_NET_STORE        "BCL0600"  /* network store configured / lifecycle */
-/* emitted by the core (src/core/bcl_store_net.c), listed here to keep the numbers taken: */
+/* BCL0601-BCL0603 are emitted by the core (src/core/bcl_store_net.c) */
 #define BCL_TAG_NET_FAILED       "BCL0601"  /* a network store operation failed (at most once per 10 s) */
 #define BCL_TAG_NET_RECOVERED    "BCL0602"  /* the network store answers again */
 #define BCL_TAG_NET_BAD_RECORD   "BCL0603"  /* a value under our prefix is not our record: treated as absent */
