@@ -1,6 +1,7 @@
 /* The status handler and the mod_status hook: one snapshot of the counters
  * and the store, written as Prometheus text, JSON or a mod_status section. */
 #include <apr_optional.h>
+#include <stddef.h>
 #include <apr_atomic.h>
 #include <apr_strings.h>
 #include <httpd.h>
@@ -18,6 +19,7 @@
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
 #include "bcl_status.h"
+#include "bcl_status_table.h"
 #include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
 
@@ -28,20 +30,107 @@ static const char *const ACT_NAMES[BCL_GUARD_ACT_COUNT] = { "pass", "deny", "red
 static const char *const OP_NAMES[BCL_STORE_OP_COUNT] = { "logout", "binding" };
 static const char *const ERR_NAMES[BCL_STORE_ERR_COUNT] = { "full", "unavailable" };
 static const char *const CHANNEL_NAMES[BCL_CHANNEL_COUNT] = { "backchannel", "frontchannel", "admin" };
+static const char *const POLICY_NAMES[2] = { "closed", "open" };   /* BCL_STORE_CLOSED / BCL_STORE_OPEN */
+
+/* A label of a family: its name and the names of its values, either an
+ * array or a function; values below `first` are not shown. */
+typedef struct {
+    const char *label;
+    const char *const *names;
+    const char *(*name_of)(int i);
+    int first, count;
+} status_label_t;
+
+static const char *reason_name(int i)
+{
+    return bcl_reason_code((bcl_reason_t)i);
+}
+
+static const status_label_t LABEL_TOKEN_REASON = { "reason", NULL, reason_name, 1, BCL_R_COUNT };
+static const status_label_t LABEL_CHANNEL = { "channel", CHANNEL_NAMES, NULL, 0, BCL_CHANNEL_COUNT };
+static const status_label_t LABEL_STORE_OP = { "operation", OP_NAMES, NULL, 0, BCL_STORE_OP_COUNT };
+static const status_label_t LABEL_STORE_ERR = { "error", ERR_NAMES, NULL, 0, BCL_STORE_ERR_COUNT };
+static const status_label_t LABEL_GUARD_WHY = { "reason", WHY_NAMES, NULL, 0, BCL_GUARD_WHY_COUNT };
+static const status_label_t LABEL_GUARD_ACT = { "action", ACT_NAMES, NULL, 0, BCL_GUARD_ACT_COUNT };
+static const status_label_t LABEL_POLICY = { "policy", POLICY_NAMES, NULL, 0, 2 };
+static const status_label_t LABEL_RECORD_KIND = { "kind", KIND_NAMES, NULL, 1, BCL_REC_KINDS };
+
+static const char *label_name(const status_label_t *l, int i)
+{
+    return l->names != NULL ? l->names[i] : l->name_of(i);
+}
+
+/* What one request shows: the counters and the values taken with them. */
+typedef struct {
+    uint64_t capacity, used, memory, lifetime, full_refusals, up;
+    uint64_t by_kind[BCL_REC_KINDS];
+    uint64_t net_ops, net_failures, net_bad_records, net_down;
+    uint64_t journal_enabled;
+    uint64_t tokens_refused_total, sessions_refused_total, records_total;
+    double usage;
+} status_values_t;
 
 typedef struct {
     bcl_metrics_t m;            /* a copy, each counter read atomically */
+    status_values_t v;
     int have_metrics;
-    int have_store;             /* the store answered its stats */
-    bcl_table_stats_t table;
+    int is_net;                 /* memcache / redis: health shown, no table */
     const char *store_kind;
     const char *journal;        /* NULL: not durable */
-    apr_int64_t lifetime;
-    apr_uint64_t memory;        /* bytes of the table */
-    int is_net;                 /* memcache / redis: health below, no table */
-    uint64_t net_ops, net_failures, net_bad_records, net_down;
     apr_array_header_t *keys;   /* of bcl_keys_status_t: one per key URL */
 } snapshot_t;
+
+/* -- the table (bcl_status_table.h) as rows ---------------------------------- */
+
+enum { ROW_BUILD, ROW_ONE, ROW_LAB, ROW_LAB2, ROW_RATIO, ROW_KEYS };
+#define F_NET  1
+#define F_BOOL 2
+
+typedef struct {
+    int kind;
+    const char *name, *type, *help;     /* name NULL: JSON only */
+    const char *labels;                 /* ROW_ONE: fixed labels, or NULL */
+    size_t off;                         /* of the value (the first one) in snapshot_t */
+    const status_label_t *l1, *l2;
+    const char *json;                   /* "section.key"; NULL: Prometheus only */
+    int flags;
+} status_row_t;
+
+#define ROW_BUILD_(n, t, h) { ROW_BUILD, n, t, h, NULL, 0, NULL, NULL, NULL, 0 },
+#define ROW_ONE_(n, t, h, lab, src, field, j, fl) { ROW_ONE, n, t, h, lab, offsetof(snapshot_t, src.field), NULL, NULL, j, fl },
+#define ROW_LAB_(n, t, h, src, field, l, j, fl) { ROW_LAB, n, t, h, NULL, offsetof(snapshot_t, src.field), &l, NULL, j, fl },
+#define ROW_LAB2_(n, t, h, src, field, la, lb, j, fl) \
+    { ROW_LAB2, n, t, h, NULL, offsetof(snapshot_t, src.field), &la, &lb, j, fl },
+#define ROW_RATIO_(n, t, h, src, field, j) { ROW_RATIO, n, t, h, NULL, offsetof(snapshot_t, src.field), NULL, NULL, j, 0 },
+#define ROW_KEYS_() { ROW_KEYS, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0 },
+
+static const status_row_t ROWS[] = { BCL_STATUS_ROWS(ROW_BUILD_, ROW_ONE_, ROW_LAB_, ROW_LAB2_, ROW_RATIO_, ROW_KEYS_) };
+
+/* Every byte of bcl_metrics_t is shown by a row or listed as not shown. */
+#define SIZE_m(field) + sizeof(((bcl_metrics_t *)0)->field)
+#define SIZE_v(field)
+#define COVER_BUILD_(n, t, h)
+#define COVER_ONE_(n, t, h, lab, src, field, j, fl) SIZE_##src(field)
+#define COVER_LAB_(n, t, h, src, field, l, j, fl) SIZE_##src(field)
+#define COVER_LAB2_(n, t, h, src, field, la, lb, j, fl) SIZE_##src(field)
+#define COVER_RATIO_(n, t, h, src, field, j) SIZE_##src(field)
+#define COVER_KEYS_()
+#define COVER_HIDDEN_(field) SIZE_m(field)
+_Static_assert(0 BCL_STATUS_ROWS(COVER_BUILD_, COVER_ONE_, COVER_LAB_, COVER_LAB2_, COVER_RATIO_, COVER_KEYS_)
+               BCL_STATUS_NOT_SHOWN(COVER_HIDDEN_) == sizeof(bcl_metrics_t),
+               "a field of bcl_metrics_t is neither in BCL_STATUS_ROWS nor in BCL_STATUS_NOT_SHOWN");
+
+static uint64_t row_u64(const snapshot_t *s, const status_row_t *row, int i)
+{
+    return ((const uint64_t *)((const char *)s + row->off))[i];
+}
+
+static double row_double(const snapshot_t *s, const status_row_t *row)
+{
+    return *(const double *)((const char *)s + row->off);
+}
+
+/* -- the snapshot ------------------------------------------------------------ */
 
 static void add_key_status(void *baton, const bcl_keys_status_t *st)
 {
@@ -52,8 +141,11 @@ static void take_snapshot(request_rec *r, snapshot_t *snap)
 {
     bcl_server_conf_t *sc = ap_get_module_config(r->server->module_config, &backchannel_logout_module);
     bcl_metrics_t *m = bcl_metrics_of(r->server);
+    status_values_t *v = &snap->v;
+    bcl_table_stats_t table;
 
     memset(snap, 0, sizeof(*snap));
+    memset(&table, 0, sizeof(table));
     if (m != NULL) {
         /* every field is 8 bytes wide (two 4-byte ones at the start) */
         const uint64_t *from = (const uint64_t *)m;
@@ -62,58 +154,52 @@ static void take_snapshot(request_rec *r, snapshot_t *snap)
             to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
         snap->have_metrics = 1;
     }
-    snap->lifetime = sc->lifetime;
+    v->lifetime = (uint64_t)sc->lifetime;
     snap->journal = bcl_store_shm_journal_path(r->server);
     if (sc->rt != NULL && sc->rt->store != NULL) {
         bcl_store_t *store = sc->rt->store;
         snap->store_kind = store->ops->name;
-        snap->lifetime = sc->rt->lifetime;
+        v->lifetime = (uint64_t)sc->rt->lifetime;
         if (store->ops->stats != NULL
-            && store->ops->stats(store, apr_time_sec(apr_time_now()), &snap->table) == BCL_STORE_OK) {
-            snap->have_store = 1;
-            snap->memory = bcl_table_size(snap->table.capacity);
+            && store->ops->stats(store, apr_time_sec(apr_time_now()), &table) == BCL_STORE_OK) {
+            v->up = 1;
+            v->memory = bcl_table_size(table.capacity);
         }
     }
     if (sc->rt != NULL && sc->rt->store != NULL) {
         bcl_net_health_t *h = bcl_store_net_health(sc->rt->store);
         if (h != NULL) {
             snap->is_net = 1;
-            snap->net_ops = apr_atomic_read32(&h->ops);
-            snap->net_failures = apr_atomic_read32(&h->failures);
-            snap->net_bad_records = apr_atomic_read32(&h->bad_records);
-            snap->net_down = apr_atomic_read32(&h->down);
-            snap->have_store = snap->net_down == 0;   /* its stats are zeros: up means answering */
+            v->net_ops = apr_atomic_read32(&h->ops);
+            v->net_failures = apr_atomic_read32(&h->failures);
+            v->net_bad_records = apr_atomic_read32(&h->bad_records);
+            v->net_down = apr_atomic_read32(&h->down);
+            v->up = v->net_down == 0;   /* its stats are zeros: up means answering */
         }
     }
     if (snap->store_kind == NULL)
         snap->store_kind = "none";
+    v->capacity = table.capacity;
+    v->used = table.used;
+    v->full_refusals = table.refused_full;
+    v->usage = table.capacity ? (double)table.used / table.capacity : 0.0;
+    v->journal_enabled = snap->journal != NULL;
+    for (int k = 1; k < BCL_REC_KINDS; k++) {
+        v->by_kind[k] = table.by_kind[k];
+        v->records_total += table.by_kind[k];
+    }
+    for (int i = 1; i < BCL_R_COUNT; i++)
+        v->tokens_refused_total += snap->m.tokens_refused[i];
+    for (int w = 0; w < BCL_GUARD_WHY_COUNT; w++)
+        for (int a = 0; a < BCL_GUARD_ACT_COUNT; a++)
+            v->sessions_refused_total += snap->m.sessions_refused[w][a];
     snap->keys = apr_array_make(r->pool, 2, sizeof(bcl_keys_status_t));
     bcl_keys_status_each(r->server, r->pool, add_key_status, snap->keys);
 }
 
-static uint64_t total_refused(const snapshot_t *s)
+static uint64_t seconds_of(apr_time_t t)
 {
-    uint64_t n = 0;
-    for (int i = 1; i < BCL_R_COUNT; i++)
-        n += s->m.tokens_refused[i];
-    return n;
-}
-
-static uint64_t total_sessions_refused(const snapshot_t *s)
-{
-    uint64_t n = 0;
-    for (int w = 0; w < BCL_GUARD_WHY_COUNT; w++)
-        for (int a = 0; a < BCL_GUARD_ACT_COUNT; a++)
-            n += s->m.sessions_refused[w][a];
-    return n;
-}
-
-static uint64_t live_records(const snapshot_t *s)
-{
-    uint64_t n = 0;
-    for (int k = 1; k < BCL_REC_KINDS; k++)
-        n += s->table.by_kind[k];
-    return n;
+    return t > 0 ? (uint64_t)apr_time_sec(t) : 0;
 }
 
 /* -- Prometheus text format 0.0.4 ------------------------------------------ */
@@ -145,17 +231,6 @@ static void prom_u64(request_rec *r, const char *name, const char *labels, uint6
 {
     ap_rprintf(r, "%s%s%s%s %" APR_UINT64_T_FMT "\n", name, labels ? "{" : "", labels ? labels : "",
                labels ? "}" : "", v);
-}
-
-static void prom_one(request_rec *r, const char *name, const char *type, const char *help, uint64_t v)
-{
-    prom_family(r, name, type, help);
-    prom_u64(r, name, NULL, v);
-}
-
-static uint64_t seconds_of(apr_time_t t)
-{
-    return t > 0 ? (uint64_t)apr_time_sec(t) : 0;
 }
 
 /* One series per key URL, labelled with the URL as configured. */
@@ -194,112 +269,55 @@ static void write_prometheus_keys(request_rec *r, const snapshot_t *s)
     }
 }
 
-static void write_prometheus(request_rec *r, const snapshot_t *s)
+static void write_prometheus_build(request_rec *r, const snapshot_t *s)
 {
-    const bcl_metrics_t *m = &s->m;
-    const bcl_journal_stats_t *j = &m->journal;
-
-    ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
-    prom_family(r, "bcl_build_info", "gauge", "Version of mod_backchannel_logout, its libraries and its store (value 1).");
     ap_rprintf(r, "bcl_build_info{version=\"%s\",cjose=\"%s\",openssl=\"%s\",jansson=\"%s\",store=\"%s\",durable=\"%s\"} 1\n",
                label_value(r->pool, BCL_VERSION), label_value(r->pool, cjose_version()),
                label_value(r->pool, OpenSSL_version(OPENSSL_VERSION)), label_value(r->pool, JANSSON_VERSION),
                label_value(r->pool, s->store_kind), s->journal ? "yes" : "no");
-    prom_one(r, "bcl_counters_since_seconds", "gauge", "When these counters started (Unix time; a full restart resets them).",
-             (uint64_t)m->since);
+}
 
-    prom_one(r, "bcl_tokens_accepted_total", "counter", "Logout tokens accepted and stored (answered 200).", m->tokens_accepted);
-    prom_one(r, "bcl_tokens_replayed_total", "counter", "Logout tokens already applied (same jti): 200, nothing changed.",
-             m->tokens_replayed);
-    prom_family(r, "bcl_revocations_total", "counter", "Revocations stored, by channel (replays not counted).");
-    for (int c = 0; c < BCL_CHANNEL_COUNT; c++)
-        prom_u64(r, "bcl_revocations_total", apr_psprintf(r->pool, "channel=\"%s\"", CHANNEL_NAMES[c]),
-                 BCL_METRIC_GET(m->revocations[c]));
-    prom_family(r, "bcl_tokens_refused_total", "counter", "Back-channel requests and logout tokens refused, by reason code.");
-    for (int i = 1; i < BCL_R_COUNT; i++)
-        prom_u64(r, "bcl_tokens_refused_total",
-                 apr_psprintf(r->pool, "reason=\"%s\"", bcl_reason_code((bcl_reason_t)i)), m->tokens_refused[i]);
-    prom_family(r, "bcl_store_errors_total", "counter", "Records the store could not take, by operation and error.");
-    for (int o = 0; o < BCL_STORE_OP_COUNT; o++)
-        for (int e = 0; e < BCL_STORE_ERR_COUNT; e++)
-            prom_u64(r, "bcl_store_errors_total", apr_psprintf(r->pool, "operation=\"%s\",error=\"%s\"", OP_NAMES[o],
-                                                               ERR_NAMES[e]), m->store_errors[o][e]);
+static void write_prometheus(request_rec *r, const snapshot_t *s)
+{
+    const char *family = NULL;     /* the last HELP / TYPE written */
 
-    prom_one(r, "bcl_sessions_passed_total", "counter", "Guarded requests with a session cookie let through.",
-             m->sessions_passed);
-    prom_one(r, "bcl_sessions_passed_unbound_total", "counter", "Of those, let through with no binding in the store "
-             "(BCLUnboundSession allow): not protected by back-channel logout.", BCL_METRIC_GET(m->sessions_passed_unbound));
-    prom_family(r, "bcl_sessions_refused_total", "counter", "Guarded requests refused at the edge, by reason and BCLOnRevoked action.");
-    for (int w = 0; w < BCL_GUARD_WHY_COUNT; w++)
-        for (int a = 0; a < BCL_GUARD_ACT_COUNT; a++)
-            prom_u64(r, "bcl_sessions_refused_total", apr_psprintf(r->pool, "reason=\"%s\",action=\"%s\"", WHY_NAMES[w],
-                                                                   ACT_NAMES[a]), m->sessions_refused[w][a]);
-    prom_family(r, "bcl_guard_store_unavailable_total", "counter", "Guard checks that found the store unavailable, by BCLStoreUnavailable.");
-    prom_u64(r, "bcl_guard_store_unavailable_total", "policy=\"closed\"", m->guard_store_unavailable[0]);
-    prom_u64(r, "bcl_guard_store_unavailable_total", "policy=\"open\"", m->guard_store_unavailable[1]);
-    prom_one(r, "bcl_bindings_made_total", "counter", "Session cookies bound to an OP session.", m->bindings_made);
-    prom_one(r, "bcl_bindings_dropped_total", "counter", "Bindings dropped because the app expired its cookie.", m->bindings_dropped);
-
-    prom_family(r, "bcl_store_records", "gauge", "Records held in the store, by kind (expired ones until swept).");
-    for (int k = 1; k < BCL_REC_KINDS; k++)
-        prom_u64(r, "bcl_store_records", apr_psprintf(r->pool, "kind=\"%s\"", KIND_NAMES[k]), s->table.by_kind[k]);
-    prom_one(r, "bcl_store_capacity_records", "gauge", "Records the store can hold (BCLStore capacity= or memory=).",
-             s->table.capacity);
-    prom_one(r, "bcl_store_used_records", "gauge", "Records counted against capacity (expired ones until swept or reused).",
-             s->table.used);
-    prom_family(r, "bcl_store_usage_ratio", "gauge", "Used records over capacity (1 = full: new records are refused).");
-    ap_rprintf(r, "bcl_store_usage_ratio %.6f\n", s->table.capacity ? (double)s->table.used / s->table.capacity : 0.0);
-    prom_one(r, "bcl_store_memory_bytes", "gauge", "Shared memory taken by the store's table.", s->memory);
-    prom_one(r, "bcl_store_lifetime_seconds", "gauge", "BCLRevocationLifetime.", (uint64_t)s->lifetime);
-    prom_one(r, "bcl_store_full_refusals_total", "counter", "Inserts the table refused because it was full (since the store was made).",
-             s->table.refused_full);
-    prom_one(r, "bcl_store_up", "gauge", "1 when the store answered this scrape.", (uint64_t)s->have_store);
-
-    prom_family(r, "bcl_key_fetches_total", "counter", "Fetches of the OP's keys or metadata, by result.");
-    prom_u64(r, "bcl_key_fetches_total", "result=\"ok\"", m->key_fetches_ok);
-    prom_u64(r, "bcl_key_fetches_total", "result=\"failed\"", m->key_fetches_failed);
-    {
-        static const char *const causes[BCL_RECEIVER_ERR_COUNT] = {
-            "status=\"500\",cause=\"not_configured\"", "status=\"500\",cause=\"configuration\"",
-            "status=\"503\",cause=\"keys_unavailable\"", "status=\"503\",cause=\"store\""
-        };
-        prom_family(r, "bcl_receiver_errors_total", "counter", "The receiver's 500 and 503 answers, by cause.");
-        for (int i = 0; i < BCL_RECEIVER_ERR_COUNT; i++)
-            prom_u64(r, "bcl_receiver_errors_total", causes[i], BCL_METRIC_GET(m->receiver_errors[i]));
+    ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+    for (size_t i = 0; i < sizeof(ROWS) / sizeof(ROWS[0]); i++) {
+        const status_row_t *row = &ROWS[i];
+        if (row->kind == ROW_KEYS) {
+            write_prometheus_keys(r, s);
+            continue;
+        }
+        if (row->name == NULL || ((row->flags & F_NET) && !s->is_net))
+            continue;
+        if (family == NULL || strcmp(family, row->name) != 0) {
+            prom_family(r, row->name, row->type, row->help);
+            family = row->name;
+        }
+        switch (row->kind) {
+        case ROW_BUILD:
+            write_prometheus_build(r, s);
+            break;
+        case ROW_ONE:
+            prom_u64(r, row->name, row->labels, row_u64(s, row, 0));
+            break;
+        case ROW_RATIO:
+            ap_rprintf(r, "%s %.6f\n", row->name, row_double(s, row));
+            break;
+        case ROW_LAB:
+            for (int a = row->l1->first; a < row->l1->count; a++)
+                prom_u64(r, row->name, apr_psprintf(r->pool, "%s=\"%s\"", row->l1->label, label_name(row->l1, a)),
+                         row_u64(s, row, a));
+            break;
+        case ROW_LAB2:
+            for (int a = row->l1->first; a < row->l1->count; a++)
+                for (int b = row->l2->first; b < row->l2->count; b++)
+                    prom_u64(r, row->name, apr_psprintf(r->pool, "%s=\"%s\",%s=\"%s\"", row->l1->label,
+                                                        label_name(row->l1, a), row->l2->label, label_name(row->l2, b)),
+                             row_u64(s, row, a * row->l2->count + b));
+            break;
+        }
     }
-    prom_one(r, "bcl_alerts_suppressed_total", "counter", BCL_TAG_ALERT " warnings held back by their rate limit.",
-             BCL_METRIC_GET(m->alerts_suppressed));
-    prom_one(r, "bcl_key_issuer_mismatches_total", "counter", "Fetched metadata whose issuer differs from a "
-             "configured BCLIssuer (" BCL_TAG_KEYS_ISSUER_MISMATCH "): tokens there are answered 500.", BCL_METRIC_GET(m->key_issuer_mismatches));
-    write_prometheus_keys(r, s);
-    if (s->is_net) {
-        prom_one(r, "bcl_store_net_operations_total", "counter", "Operations sent to memcache / redis (since the store was made).",
-                 s->net_ops);
-        prom_one(r, "bcl_store_net_failures_total", "counter", "memcache / redis operations that failed (503 / BCLStoreUnavailable).",
-                 s->net_failures);
-        prom_one(r, "bcl_store_net_bad_records_total", "counter", "Values under the prefix that were not records of this module.",
-                 s->net_bad_records);
-        prom_one(r, "bcl_store_net_down", "gauge", "1 from a failed memcache / redis operation to the next success.",
-                 s->net_down);
-    }
-
-    prom_one(r, "bcl_journal_enabled", "gauge", "1 when the store is durable (BCLStore shm file=).", s->journal != NULL);
-    prom_one(r, "bcl_journal_appends_total", "counter", "Writes appended to the journal.", j->appends);
-    prom_one(r, "bcl_journal_records_written_total", "counter", "Records appended to the journal.", j->records_written);
-    prom_one(r, "bcl_journal_append_errors_total", "counter", "Journal writes that failed.", j->append_errors);
-    prom_one(r, "bcl_journal_syncs_total", "counter", "fdatasync calls on the journal.", j->syncs);
-    prom_one(r, "bcl_journal_sync_errors_total", "counter", "fdatasync calls on the journal that failed.", j->sync_errors);
-    prom_one(r, "bcl_journal_compactions_total", "counter", "Journal rewrites with only the live records.", j->compactions);
-    prom_one(r, "bcl_journal_compaction_errors_total", "counter", "Journal compactions that failed.", j->compaction_errors);
-    prom_one(r, "bcl_journal_bytes", "gauge", "Size of the journal file.", j->bytes);
-    prom_one(r, "bcl_journal_replayed_records", "gauge", "Records restored from the journal at the last startup.", j->replayed);
-    prom_one(r, "bcl_journal_damaged_bytes", "gauge", "Damaged journal bytes skipped at the last startup.", j->damaged_bytes);
-    prom_one(r, "bcl_journal_dropped_records", "gauge", "Unexpired journal records that did not fit the capacity at the last startup.",
-             j->replay_dropped_full);
-
-    prom_one(r, "bcl_maintenance_runs_total", "counter", "Runs of the periodic maintenance (watchdog).", m->maintenance_runs);
-    prom_one(r, "bcl_maintenance_sweeps_total", "counter", "Sweeps of expired records.", m->sweeps);
-    prom_one(r, "bcl_maintenance_swept_records_total", "counter", "Expired records removed by sweeps.", m->swept_records);
 }
 
 /* -- JSON ------------------------------------------------------------------- */
@@ -309,108 +327,32 @@ static void set_u64(json_t *o, const char *k, uint64_t v)
     json_object_set_new(o, k, json_integer((json_int_t)v));
 }
 
-static json_t *json_snapshot(const snapshot_t *s)
+/* The object holding `path`'s last component (made as needed); `*leaf`
+ * points at that component. */
+static json_t *json_parent(json_t *root, const char *path, const char **leaf)
 {
-    const bcl_metrics_t *m = &s->m;
-    const bcl_journal_stats_t *j = &m->journal;
-    json_t *root = json_object(), *o, *sub;
-
-    o = json_object();
-    json_object_set_new(o, "version", json_string(BCL_VERSION));
-    json_object_set_new(o, "cjose", json_string(cjose_version()));
-    json_object_set_new(o, "openssl", json_string(OpenSSL_version(OPENSSL_VERSION)));
-    json_object_set_new(o, "jansson", json_string(JANSSON_VERSION));
-    json_object_set_new(root, "build", o);
-
-    o = json_object();
-    json_object_set_new(o, "store", json_string(s->store_kind));
-    set_u64(o, "capacity", s->table.capacity);
-    set_u64(o, "memory_bytes", s->memory);
-    set_u64(o, "lifetime", (uint64_t)s->lifetime);
-    json_object_set_new(o, "file", s->journal ? json_string(s->journal) : json_null());
-    json_object_set_new(root, "config", o);
-    set_u64(root, "counters_since", (uint64_t)m->since);
-
-    o = json_object();
-    set_u64(o, "accepted", m->tokens_accepted);
-    set_u64(o, "replayed", m->tokens_replayed);
-    sub = json_object();
-    for (int i = 1; i < BCL_R_COUNT; i++)
-        set_u64(sub, bcl_reason_code((bcl_reason_t)i), m->tokens_refused[i]);
-    json_object_set_new(o, "refused", sub);
-    set_u64(o, "refused_total", total_refused(s));
-    json_object_set_new(root, "tokens", o);
-    o = json_object();
-    for (int c = 0; c < BCL_CHANNEL_COUNT; c++)
-        set_u64(o, CHANNEL_NAMES[c], BCL_METRIC_GET(m->revocations[c]));
-    json_object_set_new(root, "revocations", o);
-    {
-        static const char *const causes[BCL_RECEIVER_ERR_COUNT] = {
-            "not_configured", "configuration", "keys_unavailable", "store"
-        };
-        o = json_object();
-        for (int i = 0; i < BCL_RECEIVER_ERR_COUNT; i++)
-            set_u64(o, causes[i], BCL_METRIC_GET(m->receiver_errors[i]));
-        json_object_set_new(root, "receiver_errors", o);
-        o = json_object();
-        set_u64(o, "suppressed", BCL_METRIC_GET(m->alerts_suppressed));
-        json_object_set_new(root, "alerts", o);
+    json_t *o = root;
+    const char *dot;
+    while ((dot = strchr(path, '.')) != NULL) {
+        char part[64];
+        size_t n = (size_t)(dot - path) < sizeof(part) - 1 ? (size_t)(dot - path) : sizeof(part) - 1;
+        memcpy(part, path, n);
+        part[n] = '\0';
+        json_t *next = json_object_get(o, part);
+        if (next == NULL) {
+            next = json_object();
+            json_object_set_new(o, part, next);
+        }
+        o = next;
+        path = dot + 1;
     }
+    *leaf = path;
+    return o;
+}
 
-    o = json_object();
-    set_u64(o, "passed", m->sessions_passed);
-    set_u64(o, "passed_unbound", BCL_METRIC_GET(m->sessions_passed_unbound));
-    sub = json_object();
-    for (int w = 0; w < BCL_GUARD_WHY_COUNT; w++) {
-        json_t *acts = json_object();
-        for (int a = 0; a < BCL_GUARD_ACT_COUNT; a++)
-            set_u64(acts, ACT_NAMES[a], m->sessions_refused[w][a]);
-        json_object_set_new(sub, WHY_NAMES[w], acts);
-    }
-    json_object_set_new(o, "refused", sub);
-    set_u64(o, "refused_total", total_sessions_refused(s));
-    sub = json_object();
-    set_u64(sub, "closed", m->guard_store_unavailable[0]);
-    set_u64(sub, "open", m->guard_store_unavailable[1]);
-    json_object_set_new(o, "store_unavailable", sub);
-    set_u64(o, "bindings_made", m->bindings_made);
-    set_u64(o, "bindings_dropped", m->bindings_dropped);
-    json_object_set_new(root, "guard", o);
-
-    o = json_object();
-    json_object_set_new(o, "up", json_boolean(s->have_store));
-    sub = json_object();
-    for (int k = 1; k < BCL_REC_KINDS; k++)
-        set_u64(sub, KIND_NAMES[k], s->table.by_kind[k]);
-    json_object_set_new(o, "records", sub);
-    set_u64(o, "records_total", live_records(s));
-    set_u64(o, "capacity", s->table.capacity);
-    set_u64(o, "used", s->table.used);
-    json_object_set_new(o, "usage", json_real(s->table.capacity ? (double)s->table.used / s->table.capacity : 0.0));
-    set_u64(o, "full_refusals", s->table.refused_full);
-    sub = json_object();
-    for (int op = 0; op < BCL_STORE_OP_COUNT; op++) {
-        json_t *errs = json_object();
-        for (int e = 0; e < BCL_STORE_ERR_COUNT; e++)
-            set_u64(errs, ERR_NAMES[e], m->store_errors[op][e]);
-        json_object_set_new(sub, OP_NAMES[op], errs);
-    }
-    json_object_set_new(o, "errors", sub);
-    if (s->is_net) {
-        sub = json_object();
-        set_u64(sub, "operations", s->net_ops);
-        set_u64(sub, "failures", s->net_failures);
-        set_u64(sub, "bad_records", s->net_bad_records);
-        json_object_set_new(sub, "down", json_boolean(s->net_down != 0));
-        json_object_set_new(o, "network", sub);
-    }
-    json_object_set_new(root, "store", o);
-
-    o = json_object();
-    set_u64(o, "fetches", m->key_fetches_ok);
-    set_u64(o, "failures", m->key_fetches_failed);
-    set_u64(o, "issuer_mismatches", BCL_METRIC_GET(m->key_issuer_mismatches));
-    sub = json_array();
+static json_t *json_keys_sources(const snapshot_t *s)
+{
+    json_t *sub = json_array();
     for (int i = 0; i < s->keys->nelts; i++) {
         const bcl_keys_status_t *k = &((const bcl_keys_status_t *)s->keys->elts)[i];
         json_t *u = json_object();
@@ -433,29 +375,67 @@ static json_t *json_snapshot(const snapshot_t *s)
         json_object_set_new(u, "last_error", k->last_error ? json_string(k->last_error) : json_null());
         json_array_append_new(sub, u);
     }
-    json_object_set_new(o, "sources", sub);
-    json_object_set_new(root, "keys", o);
+    return sub;
+}
 
-    o = json_object();
-    json_object_set_new(o, "enabled", json_boolean(s->journal != NULL));
-    set_u64(o, "appends", j->appends);
-    set_u64(o, "records_written", j->records_written);
-    set_u64(o, "append_errors", j->append_errors);
-    set_u64(o, "syncs", j->syncs);
-    set_u64(o, "sync_errors", j->sync_errors);
-    set_u64(o, "compactions", j->compactions);
-    set_u64(o, "compaction_errors", j->compaction_errors);
-    set_u64(o, "bytes", j->bytes);
-    set_u64(o, "replayed", j->replayed);
-    set_u64(o, "damaged_bytes", j->damaged_bytes);
-    set_u64(o, "dropped_records", j->replay_dropped_full);
-    json_object_set_new(root, "journal", o);
+static json_t *json_snapshot(const snapshot_t *s)
+{
+    /* the document's sections, in this order whatever order the rows fill them */
+    static const char *const sections[] = { "build", "config", "counters_since", "tokens", "revocations",
+                                            "receiver_errors", "alerts", "guard", "store", "keys", "journal",
+                                            "maintenance" };
+    json_t *root = json_object(), *o, *sub;
+    const char *leaf;
 
-    o = json_object();
-    set_u64(o, "runs", m->maintenance_runs);
-    set_u64(o, "sweeps", m->sweeps);
-    set_u64(o, "swept_records", m->swept_records);
-    json_object_set_new(root, "maintenance", o);
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+        json_object_set_new(root, sections[i], json_object());
+    for (size_t i = 0; i < sizeof(ROWS) / sizeof(ROWS[0]); i++) {
+        const status_row_t *row = &ROWS[i];
+        if (row->kind == ROW_BUILD) {
+            o = json_object_get(root, "build");
+            json_object_set_new(o, "version", json_string(BCL_VERSION));
+            json_object_set_new(o, "cjose", json_string(cjose_version()));
+            json_object_set_new(o, "openssl", json_string(OpenSSL_version(OPENSSL_VERSION)));
+            json_object_set_new(o, "jansson", json_string(JANSSON_VERSION));
+            json_object_set_new(json_object_get(root, "config"), "store", json_string(s->store_kind));
+            continue;
+        }
+        if (row->kind == ROW_KEYS) {
+            json_object_set_new(json_object_get(root, "keys"), "sources", json_keys_sources(s));
+            continue;
+        }
+        if (row->json == NULL || ((row->flags & F_NET) && !s->is_net))
+            continue;
+        o = json_parent(root, row->json, &leaf);
+        switch (row->kind) {
+        case ROW_ONE:
+            if (row->flags & F_BOOL)
+                json_object_set_new(o, leaf, json_boolean(row_u64(s, row, 0) != 0));
+            else
+                set_u64(o, leaf, row_u64(s, row, 0));
+            break;
+        case ROW_RATIO:
+            json_object_set_new(o, leaf, json_real(row_double(s, row)));
+            break;
+        case ROW_LAB:
+            sub = json_object();
+            for (int a = row->l1->first; a < row->l1->count; a++)
+                set_u64(sub, label_name(row->l1, a), row_u64(s, row, a));
+            json_object_set_new(o, leaf, sub);
+            break;
+        case ROW_LAB2:
+            sub = json_object();
+            for (int a = row->l1->first; a < row->l1->count; a++) {
+                json_t *inner = json_object();
+                for (int b = row->l2->first; b < row->l2->count; b++)
+                    set_u64(inner, label_name(row->l2, b), row_u64(s, row, a * row->l2->count + b));
+                json_object_set_new(sub, label_name(row->l1, a), inner);
+            }
+            json_object_set_new(o, leaf, sub);
+            break;
+        }
+    }
+    json_object_set_new(json_object_get(root, "config"), "file", s->journal ? json_string(s->journal) : json_null());
     return root;
 }
 
@@ -517,18 +497,18 @@ static int bcl_mod_status_hook(request_rec *r, int flags)
     take_snapshot(r, &s);
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "BCLTokensAccepted: %" APR_UINT64_T_FMT "\n", s.m.tokens_accepted);
-        ap_rprintf(r, "BCLTokensRefused: %" APR_UINT64_T_FMT "\n", total_refused(&s));
-        ap_rprintf(r, "BCLSessionsRefused: %" APR_UINT64_T_FMT "\n", total_sessions_refused(&s));
-        ap_rprintf(r, "BCLStoreRecords: %" APR_UINT64_T_FMT "\n", live_records(&s));
-        ap_rprintf(r, "BCLStoreCapacity: %u\n", s.table.capacity);
+        ap_rprintf(r, "BCLTokensRefused: %" APR_UINT64_T_FMT "\n", s.v.tokens_refused_total);
+        ap_rprintf(r, "BCLSessionsRefused: %" APR_UINT64_T_FMT "\n", s.v.sessions_refused_total);
+        ap_rprintf(r, "BCLStoreRecords: %" APR_UINT64_T_FMT "\n", s.v.records_total);
+        ap_rprintf(r, "BCLStoreCapacity: %u\n", (unsigned)s.v.capacity);
         return OK;
     }
     ap_rprintf(r, "<hr />\n<h2>mod_backchannel_logout</h2>\n<dl><dt>Back-channel logout: %" APR_UINT64_T_FMT
                " tokens accepted, %" APR_UINT64_T_FMT " refused; %" APR_UINT64_T_FMT " sessions refused; store %s: %"
                APR_UINT64_T_FMT " of %u records (%.1f%% used)%s%s</dt></dl>\n",
-               s.m.tokens_accepted, total_refused(&s), total_sessions_refused(&s), ap_escape_html(r->pool, s.store_kind),
-               live_records(&s), s.table.capacity,
-               s.table.capacity ? 100.0 * s.table.used / s.table.capacity : 0.0,
+               s.m.tokens_accepted, s.v.tokens_refused_total, s.v.sessions_refused_total, ap_escape_html(r->pool, s.store_kind),
+               s.v.records_total, (unsigned)s.v.capacity,
+               s.v.capacity ? 100.0 * s.v.used / s.v.capacity : 0.0,
                s.journal ? ", journal " : "", s.journal ? ap_escape_html(r->pool, s.journal) : "");
     return OK;
 }
