@@ -281,6 +281,7 @@ static const bcl_store_ops_t memcache_ops = {
     mc_identity_state,
     bcl_store_net_stats,
     bcl_store_net_usage_crossings,
+    bcl_store_net_log_allowed,
 };
 
 bcl_store_t *bcl_store_memcache_make(apr_pool_t *p, bcl_net_store_t *ns)

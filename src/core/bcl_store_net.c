@@ -188,3 +188,18 @@ unsigned bcl_store_net_usage_crossings(bcl_store_t *s)
     (void)s;
     return 0;
 }
+
+int bcl_store_net_log_allowed(bcl_store_t *s, apr_uint32_t now, apr_uint32_t *suppressed)
+{
+    bcl_net_health_t *h = bcl_store_net_health(s);
+
+    *suppressed = 0;
+    if (h == NULL)
+        return 1;
+    if (!bcl_net_throttle(&h->guard_log_next, now, BCL_NET_LOG_INTERVAL)) {
+        apr_atomic_inc32(&h->guard_suppressed);
+        return 0;
+    }
+    *suppressed = apr_atomic_xchg32(&h->guard_suppressed, 0);
+    return 1;
+}

@@ -28,7 +28,7 @@ typedef struct {
     apr_port_t port;
 } bcl_net_server_t;
 
-typedef struct {
+typedef struct bcl_net_conf_t {
     bcl_net_kind_t kind;
     apr_array_header_t *servers;      /* of bcl_net_server_t; redis: exactly one */
     apr_interval_time_t timeout;      /* microseconds, each network wait */

@@ -403,6 +403,7 @@ static const bcl_store_ops_t redis_ops = {
     redis_identity_state,
     bcl_store_net_stats,
     bcl_store_net_usage_crossings,
+    bcl_store_net_log_allowed,
 };
 
 /* -- connection setup ------------------------------------------------------- */

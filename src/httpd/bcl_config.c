@@ -6,7 +6,7 @@
 #include "bcl_table.h"
 #include <http_log.h>
 #include "bcl_logtags.h"
-#include "bcl_store_fleet.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 void *bcl_dir_conf_create(apr_pool_t *p, char *dir)
@@ -454,7 +454,7 @@ static const char *set_store(cmd_parms *cmd, void *conf, int argc, char *const a
     if (err != NULL)
         return err;
     if (argc >= 1 && (strcasecmp(argv[0], "memcache") == 0 || strcasecmp(argv[0], "redis") == 0)) {
-        if ((err = bcl_store_fleet_parse(cmd, argc, argv, &sc->net)) != NULL)
+        if ((err = bcl_runtime_parse_net_store(cmd, argc, argv, &sc->net)) != NULL)
             return err;
         sc->store_set = 1;
         sc->journal_path = NULL;

@@ -7,7 +7,6 @@
 #include <http_config.h>
 #include "bcl_keyset.h"
 #include "bcl_token.h"
-#include "bcl_store_net.h"
 #include "bcl_keys_conf.h"
 
 #define BCL_UNSET (-1)
@@ -52,7 +51,7 @@ enum { BCL_SUSPICIOUS_DENY = 0, BCL_SUSPICIOUS_ALLOW = 1 };
 typedef struct bcl_runtime_t bcl_runtime_t;
 typedef struct {
     int store_set;
-    bcl_net_conf_t *net;              /* BCLStore memcache|redis; NULL: shm */
+    struct bcl_net_conf_t *net;       /* BCLStore memcache|redis; NULL: shm */
     apr_uint32_t capacity;            /* BCLStore shm capacity=N (or from memory=) */
     apr_uint64_t memory;              /* BCLStore shm memory=BYTES; 0 when capacity= set it */
     const char *journal_path;         /* BCLStore shm file=PATH; NULL: not durable */

@@ -18,6 +18,7 @@
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
 #include "bcl_status.h"
+#include "bcl_runtime.h"
 #include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
 

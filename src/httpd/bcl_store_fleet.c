@@ -188,18 +188,3 @@ void bcl_store_fleet_child_init(apr_pool_t *pchild, server_rec *s, bcl_store_t *
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, BCL_TAG_NET_STORE ": cannot create the store's connection pool "
                      "in a child");
 }
-
-int bcl_store_fleet_log_allowed(bcl_store_t *store, apr_uint32_t *suppressed)
-{
-    bcl_net_health_t *h = bcl_store_net_health(store);
-
-    *suppressed = 0;
-    if (h == NULL)
-        return 1;
-    if (!bcl_net_throttle(&h->guard_log_next, (apr_uint32_t)apr_time_sec(apr_time_now()), BCL_NET_LOG_INTERVAL)) {
-        apr_atomic_inc32(&h->guard_suppressed);
-        return 0;
-    }
-    *suppressed = apr_atomic_xchg32(&h->guard_suppressed, 0);
-    return 1;
-}
