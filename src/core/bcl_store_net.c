@@ -164,8 +164,8 @@ bcl_net_health_t *bcl_store_net_health(bcl_store_t *s)
     return is_net_store(s) ? ((bcl_net_store_t *)s->ctx)->health : NULL;
 }
 
-bcl_store_t *bcl_store_net_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
-                                  const bcl_logger_t *logger)
+bcl_net_store_t *bcl_net_store_new(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
+                                   const bcl_logger_t *logger)
 {
     bcl_net_store_t *ns = apr_pcalloc(p, sizeof(*ns));
     ns->conf = conf;
@@ -173,7 +173,7 @@ bcl_store_t *bcl_store_net_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl
     ns->logger = logger;
     ns->nsrv = conf->servers->nelts;
     ns->srv = apr_pcalloc(p, sizeof(*ns->srv) * (apr_size_t)ns->nsrv);
-    return conf->kind == BCL_NET_REDIS ? bcl_store_redis_make(p, ns) : bcl_store_memcache_make(p, ns);
+    return ns;
 }
 
 bcl_store_status_t bcl_store_net_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out)

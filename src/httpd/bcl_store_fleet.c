@@ -161,7 +161,8 @@ apr_status_t bcl_store_fleet_init(server_rec *s, apr_pool_t *pconf, const bcl_ne
     }
     logger->fn = log_to_server;
     logger->baton = s;
-    *store = bcl_store_net_create(pconf, conf, health, logger);
+    *store = conf->kind == BCL_NET_REDIS ? bcl_store_redis_create(pconf, conf, health, logger)
+                                         : bcl_store_memcache_create(pconf, conf, health, logger);
     for (int i = 0; i < conf->servers->nelts; i++) {
         const bcl_net_server_t *srv = &APR_ARRAY_IDX(conf->servers, i, bcl_net_server_t);
         list = apr_psprintf(pconf, "%s%s%s:%u", list, i ? "," : "", srv->host, (unsigned)srv->port);
