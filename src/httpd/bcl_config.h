@@ -82,11 +82,6 @@ const bcl_policy_t *bcl_conf_policy(apr_pool_t *p, const bcl_dir_conf_t *c,
                                     const bcl_keyset_t **keys, const char **missing);
 apr_off_t bcl_conf_max_token_size(const bcl_dir_conf_t *c);
 
-/* Parses a whole decimal number within [min, max] for `directive`; returns
- * NULL or the error message httpd shows. */
-const char *bcl_conf_parse_number(cmd_parms *cmd, const char *directive, const char *arg,
-                                  apr_int64_t min, apr_int64_t max, apr_int64_t *out);
-
 extern const command_rec bcl_directives[];
 
 #endif
