@@ -2,6 +2,7 @@
  * one place outside the backends that knows which backends exist. */
 #include <httpd.h>
 #include <http_log.h>
+#include <apr_atomic.h>
 #include <apr_time.h>
 #include "bcl_runtime.h"
 #include "bcl_logtags.h"
@@ -70,4 +71,22 @@ int bcl_runtime_log_allowed(bcl_store_t *store, apr_uint32_t *suppressed)
     if (store->ops->log_allowed == NULL)
         return 1;
     return store->ops->log_allowed(store, (apr_uint32_t)apr_time_sec(apr_time_now()), suppressed);
+}
+
+const char *bcl_runtime_journal_path(server_rec *s)
+{
+    return bcl_store_shm_journal_path(s);
+}
+
+int bcl_runtime_net_counts(bcl_store_t *store, bcl_runtime_net_counts_t *out)
+{
+    bcl_net_health_t *h = store != NULL ? bcl_store_net_health(store) : NULL;
+
+    if (h == NULL)
+        return 0;
+    out->ops = apr_atomic_read32(&h->ops);
+    out->failures = apr_atomic_read32(&h->failures);
+    out->bad_records = apr_atomic_read32(&h->bad_records);
+    out->down = apr_atomic_read32(&h->down);
+    return 1;
 }

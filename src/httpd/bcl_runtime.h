@@ -68,4 +68,20 @@ void bcl_runtime_report_usage(request_rec *r, bcl_store_t *store);
  * receives how many were not logged since the last one. */
 int bcl_runtime_log_allowed(bcl_store_t *store, apr_uint32_t *suppressed);
 
+/* --- for the status page (bcl_status.c) --- */
+
+/* The journal's path, or NULL when the store is not durable. */
+const char *bcl_runtime_journal_path(server_rec *s);
+
+/* A network store's server-wide health counters, read atomically. */
+typedef struct {
+    apr_uint32_t ops;          /* store operations attempted */
+    apr_uint32_t failures;     /* operations that failed */
+    apr_uint32_t bad_records;  /* values found that were not ours */
+    apr_uint32_t down;         /* 1 from a failure to the next success */
+} bcl_runtime_net_counts_t;
+
+/* 1 with `*out` filled for a network store; 0 for a local one. */
+int bcl_runtime_net_counts(bcl_store_t *store, bcl_runtime_net_counts_t *out);
+
 #endif
