@@ -3,9 +3,9 @@
  * shared metrics), and the few store-agnostic calls the handlers need
  * beyond the store's operations (bcl_store.h).
  *
- * bcl_runtime.c is the glue that chooses a backend: it alone (besides the
- * backends themselves) includes a backend's header (bcl_store_shm.h,
- * bcl_store_fleet.h, src/core/bcl_store_net.h). Handlers include this
+ * bcl_runtime.c is the glue that chooses a backend: no other file outside
+ * the backends should include a backend's header (bcl_store_shm.h,
+ * bcl_store_fleet.h, src/core/bcl_store_net*.h). Handlers include this
  * header and reach the store through rt->store->ops. */
 #ifndef BCL_RUNTIME_H
 #define BCL_RUNTIME_H
