@@ -157,12 +157,12 @@ bcl_reason_t bcl_jwe_decrypt(apr_pool_t *p, const char *jwe, apr_size_t len,
     v->alg = alg_name ? apr_pstrdup(p, alg_name) : NULL;
     if (alg < 0) {
         r = bcl_verdict_fail(v, BCL_R_ALG, apr_psprintf(p, "JWE alg %s is not supported (RSA-OAEP, RSA-OAEP-256)",
-                                            alg_name ? bcl_token_clip(p, alg_name) : "(missing)"));
+                                            alg_name ? bcl_verdict_clip(p, alg_name) : "(missing)"));
         goto out;
     }
     if (enc < 0) {
         r = bcl_verdict_fail(v, BCL_R_ALG, apr_psprintf(p, "JWE enc %s is not supported",
-                                            enc_name ? bcl_token_clip(p, enc_name) : "(missing)"));
+                                            enc_name ? bcl_verdict_clip(p, enc_name) : "(missing)"));
         goto out;
     }
     if (json_object_get(header, "zip") != NULL) {

@@ -6,7 +6,7 @@
 
 #include <apr_pools.h>
 #include "bcl_keyset.h"
-#include "bcl_token.h"
+#include "bcl_verdict.h"
 
 /* Decrypts `jwe` with each configured decryption key in turn. On success
  * returns BCL_OK with the plaintext (the nested JWS) in `*plain`. */

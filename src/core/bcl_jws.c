@@ -32,7 +32,7 @@ bcl_reason_t bcl_jose_header_parse(apr_pool_t *p, const char *b64, apr_size_t le
     h = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
     if (h == NULL)
         return bcl_verdict_fail(v, BCL_R_HEADER, apr_psprintf(p, "header is not valid JSON or has duplicate members (%s)",
-                                                  bcl_token_clip(p, jerr.text)));
+                                                  bcl_verdict_clip(p, jerr.text)));
     if (!json_is_object(h)) {
         json_decref(h);
         return bcl_verdict_fail(v, BCL_R_HEADER, "header is not a JSON object");
@@ -42,14 +42,14 @@ bcl_reason_t bcl_jose_header_parse(apr_pool_t *p, const char *b64, apr_size_t le
         /* `first` belongs to `h`: the message is made before `h` goes */
         json_t *first = json_array_get(crit, 0);
         const char *detail = json_is_array(crit) && json_is_string(first)
-            ? apr_psprintf(p, "critical header parameter \"%s\" is not understood", bcl_token_clip(p, json_string_value(first)))
+            ? apr_psprintf(p, "critical header parameter \"%s\" is not understood", bcl_verdict_clip(p, json_string_value(first)))
             : "crit is not a non-empty array of names";
         json_decref(h);
         return bcl_verdict_fail(v, BCL_R_CRIT, detail);
     }
     typ = json_object_get(h, "typ");
     if (typ != NULL && (!json_is_string(typ) || !typ_allowed(json_string_value(typ)))) {
-        const char *shown = json_is_string(typ) ? bcl_token_clip(p, json_string_value(typ)) : "(not a string)";
+        const char *shown = json_is_string(typ) ? bcl_verdict_clip(p, json_string_value(typ)) : "(not a string)";
         json_decref(h);
         return bcl_verdict_fail(v, BCL_R_TYP, apr_psprintf(p, "typ \"%s\" is not logout+jwt or JWT", shown));
     }
@@ -122,7 +122,7 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
     }
     alg = bcl_alg_from_name(v->alg);
     if (alg < 0) {
-        r = bcl_verdict_fail(v, BCL_R_ALG, apr_psprintf(p, "alg \"%s\" is not supported", bcl_token_clip(p, v->alg)));
+        r = bcl_verdict_fail(v, BCL_R_ALG, apr_psprintf(p, "alg \"%s\" is not supported", bcl_verdict_clip(p, v->alg)));
         goto out;
     }
     if (!(policy->allowed_algs & BCL_ALG_BIT(alg))) {
@@ -145,10 +145,10 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
             r = bcl_verdict_fail(v, BCL_R_NO_KEY, apr_psprintf(p, "alg %s needs BCLClientSecret, which is not set", v->alg));
         else if (v->kid != NULL && bcl_keyset_has_kid(keys, v->kid))
             r = bcl_verdict_fail(v, BCL_R_NO_KEY, apr_psprintf(p, "the key with kid \"%s\" does not fit alg %s",
-                                                   bcl_token_clip(p, v->kid), v->alg));
+                                                   bcl_verdict_clip(p, v->kid), v->alg));
         else if (v->kid != NULL)
             r = bcl_verdict_fail(v, BCL_R_UNKNOWN_KID, apr_psprintf(p, "no configured %s key has kid \"%s\"",
-                                                        bcl_kty_name(bcl_alg_key_type((bcl_alg_t)alg)), bcl_token_clip(p, v->kid)));
+                                                        bcl_kty_name(bcl_alg_key_type((bcl_alg_t)alg)), bcl_verdict_clip(p, v->kid)));
         else
             r = bcl_verdict_fail(v, BCL_R_NO_KEY, apr_psprintf(p, "no configured %s key for alg %s",
                                                    bcl_kty_name(bcl_alg_key_type((bcl_alg_t)alg)), v->alg));

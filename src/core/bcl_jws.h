@@ -5,7 +5,7 @@
 
 #include <apr_pools.h>
 #include "bcl_keyset.h"
-#include "bcl_token.h"
+#include "bcl_verdict.h"
 
 /* Verifies the compact JWS `jws` against the keys and the allowed algorithms
  * in `policy`. On success returns BCL_OK with the payload bytes in

@@ -43,6 +43,11 @@ typedef struct {
     /* Usage thresholds crossed since the last call (1 = 80%, 2 = 100%), so
      * that each crossing is logged once, not once per request. */
     unsigned (*usage_crossings)(bcl_store_t *s);
+    /* Whether a per-request "store unavailable" line may be logged at
+     * `now` (seconds), so that a store that is down does not flood the log;
+     * `*suppressed` receives how many were not logged since the last one.
+     * NULL: always (a local store fails rarely and says why each time). */
+    int (*log_allowed)(bcl_store_t *s, apr_uint32_t now, apr_uint32_t *suppressed);
 } bcl_store_ops_t;
 
 struct bcl_store_t {

@@ -281,10 +281,13 @@ static const bcl_store_ops_t memcache_ops = {
     mc_identity_state,
     bcl_store_net_stats,
     bcl_store_net_usage_crossings,
+    bcl_store_net_log_allowed,
 };
 
-bcl_store_t *bcl_store_memcache_make(apr_pool_t *p, bcl_net_store_t *ns)
+bcl_store_t *bcl_store_memcache_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
+                                       const bcl_logger_t *logger)
 {
+    bcl_net_store_t *ns = bcl_net_store_new(p, conf, health, logger);
     bcl_store_t *s = apr_pcalloc(p, sizeof(*s));
     ns->kind_name = "memcache";
     for (int i = 0; i < ns->nsrv; i++) {

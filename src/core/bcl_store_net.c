@@ -165,8 +165,8 @@ bcl_net_health_t *bcl_store_net_health(bcl_store_t *s)
     return is_net_store(s) ? ((bcl_net_store_t *)s->ctx)->health : NULL;
 }
 
-bcl_store_t *bcl_store_net_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
-                                  const bcl_logger_t *logger)
+bcl_net_store_t *bcl_net_store_new(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
+                                   const bcl_logger_t *logger)
 {
     bcl_net_store_t *ns = apr_pcalloc(p, sizeof(*ns));
     ns->conf = conf;
@@ -174,7 +174,7 @@ bcl_store_t *bcl_store_net_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl
     ns->logger = logger;
     ns->nsrv = conf->servers->nelts;
     ns->srv = apr_pcalloc(p, sizeof(*ns->srv) * (apr_size_t)ns->nsrv);
-    return conf->kind == BCL_NET_REDIS ? bcl_store_redis_make(p, ns) : bcl_store_memcache_make(p, ns);
+    return ns;
 }
 
 bcl_store_status_t bcl_store_net_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out)
@@ -188,4 +188,19 @@ unsigned bcl_store_net_usage_crossings(bcl_store_t *s)
 {
     (void)s;
     return 0;
+}
+
+int bcl_store_net_log_allowed(bcl_store_t *s, apr_uint32_t now, apr_uint32_t *suppressed)
+{
+    bcl_net_health_t *h = bcl_store_net_health(s);
+
+    *suppressed = 0;
+    if (h == NULL)
+        return 1;
+    if (!bcl_net_throttle(&h->guard_log_next, now, BCL_NET_LOG_INTERVAL)) {
+        apr_atomic_inc32(&h->guard_suppressed);
+        return 0;
+    }
+    *suppressed = apr_atomic_xchg32(&h->guard_suppressed, 0);
+    return 1;
 }

@@ -28,7 +28,7 @@ typedef struct {
     apr_port_t port;
 } bcl_net_server_t;
 
-typedef struct {
+typedef struct bcl_net_conf_t {
     bcl_net_kind_t kind;
     apr_array_header_t *servers;      /* of bcl_net_server_t; redis: exactly one */
     apr_interval_time_t timeout;      /* microseconds, each network wait */
@@ -60,9 +60,13 @@ const char *bcl_net_parse_servers(apr_pool_t *p, const char *spec, int max, apr_
  * Safe for concurrent callers: exactly one of them wins each interval. */
 int bcl_net_throttle(volatile apr_uint32_t *next, apr_uint32_t now, apr_uint32_t interval);
 
-/* The store (no connection is made yet). `health` and `logger` must outlive it. */
-bcl_store_t *bcl_store_net_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
-                                  const bcl_logger_t *logger);
+/* The stores (no connection is made yet); which one a configuration
+ * wants (conf->kind) is the caller's choice (bcl_store_fleet.c in the
+ * module). `health` and `logger` must outlive them. */
+bcl_store_t *bcl_store_memcache_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
+                                       const bcl_logger_t *logger);
+bcl_store_t *bcl_store_redis_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
+                                    const bcl_logger_t *logger);
 
 /* In each child process: connection pools of at most `max_conns` per server. */
 apr_status_t bcl_store_net_child_init(bcl_store_t *s, apr_pool_t *pchild, int max_conns);

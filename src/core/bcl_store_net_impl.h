@@ -42,8 +42,13 @@ void bcl_net_bad_record(bcl_net_store_t *ns, bcl_netsrv_t *srv, const char *key)
  * status handler reads bcl_store_net_health() instead. */
 bcl_store_status_t bcl_store_net_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out);
 unsigned bcl_store_net_usage_crossings(bcl_store_t *s);
+/* The guard's "store unavailable" lines: at most one per
+ * BCL_NET_LOG_INTERVAL seconds server-wide (bcl_net_health_t). */
+int bcl_store_net_log_allowed(bcl_store_t *s, apr_uint32_t now, apr_uint32_t *suppressed);
 
-bcl_store_t *bcl_store_memcache_make(apr_pool_t *p, bcl_net_store_t *ns);
-bcl_store_t *bcl_store_redis_make(apr_pool_t *p, bcl_net_store_t *ns);
+/* What both backends' create functions start from: the shared part, with
+ * room for the connection pools of every configured server. */
+bcl_net_store_t *bcl_net_store_new(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
+                                   const bcl_logger_t *logger);
 
 #endif

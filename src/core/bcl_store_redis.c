@@ -403,6 +403,7 @@ static const bcl_store_ops_t redis_ops = {
     redis_identity_state,
     bcl_store_net_stats,
     bcl_store_net_usage_crossings,
+    bcl_store_net_log_allowed,
 };
 
 /* -- connection setup ------------------------------------------------------- */
@@ -458,8 +459,10 @@ static apr_status_t redis_setup(bcl_netconn_t *c, void *baton, const char **why)
     return APR_SUCCESS;
 }
 
-bcl_store_t *bcl_store_redis_make(apr_pool_t *p, bcl_net_store_t *ns)
+bcl_store_t *bcl_store_redis_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,
+                                    const bcl_logger_t *logger)
 {
+    bcl_net_store_t *ns = bcl_net_store_new(p, conf, health, logger);
     bcl_store_t *s = apr_pcalloc(p, sizeof(*s));
     redis_t *rd = apr_pcalloc(p, sizeof(*rd));
     const bcl_net_server_t *srv = &APR_ARRAY_IDX(ns->conf->servers, 0, bcl_net_server_t);

@@ -206,6 +206,7 @@ static const bcl_store_ops_t table_ops = {
     table_identity_state,
     table_stats,
     table_usage_crossings,
+    NULL,                     /* log_allowed: always */
 };
 
 void bcl_store_table_set_journal(bcl_store_t *s, const bcl_store_journal_t *journal)

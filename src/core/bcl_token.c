@@ -5,24 +5,6 @@
 #include "bcl_jws.h"
 #include "bcl_token.h"
 
-bcl_reason_t bcl_verdict_fail(bcl_verdict_t *v, bcl_reason_t r, const char *detail)
-{
-    v->reason = r;
-    v->detail = detail;
-    return r;
-}
-
-const char *bcl_token_clip(apr_pool_t *p, const char *s)
-{
-    char *c = apr_pstrndup(p, s, 64);
-    for (char *q = c; *q; q++) {
-        if ((unsigned char)*q < 0x20 || *q == '"' || *q == '\\')
-            *q = '?';
-    }
-    return strlen(s) > 64 ? apr_pstrcat(p, c, "...", NULL) : c;
-}
-
-
 static const char *dup_string(apr_pool_t *p, json_t *claims, const char *name)
 {
     json_t *s = json_object_get(claims, name);

@@ -3,11 +3,12 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 #include "bcl_config.h"
+#include "bcl_conf_number.h"
 #include "bcl_table.h"
 #include <http_log.h>
 #include "bcl_log_httpd.h"
 #include "bcl_logtags.h"
-#include "bcl_store_fleet.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 void *bcl_dir_conf_create(apr_pool_t *p, char *dir)
@@ -257,22 +258,6 @@ static const char *set_require_exp(cmd_parms *cmd, void *conf, int flag)
     return set_flag(&((bcl_dir_conf_t *)conf)->require_exp, flag);
 }
 
-/* Parses a whole decimal number within [min, max]. */
-const char *bcl_conf_parse_number(cmd_parms *cmd, const char *directive, const char *arg,
-                                apr_int64_t min, apr_int64_t max, apr_int64_t *out)
-{
-    char *end;
-    apr_int64_t v;
-
-    errno = 0;
-    v = apr_strtoi64(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
-        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a whole number from %" APR_INT64_T_FMT
-                            " to %" APR_INT64_T_FMT, directive, arg, min, max);
-    *out = v;
-    return NULL;
-}
-
 static const char *set_clock_skew(cmd_parms *cmd, void *conf, const char *arg)
 {
     apr_int64_t v;
@@ -449,7 +434,7 @@ static const char *set_store(cmd_parms *cmd, void *conf, int argc, char *const a
     if (err != NULL)
         return err;
     if (argc >= 1 && (strcasecmp(argv[0], "memcache") == 0 || strcasecmp(argv[0], "redis") == 0)) {
-        if ((err = bcl_store_fleet_parse(cmd, argc, argv, &sc->net)) != NULL)
+        if ((err = bcl_runtime_parse_net_store(cmd, argc, argv, &sc->net)) != NULL)
             return err;
         sc->store_set = 1;
         sc->journal_path = NULL;

@@ -7,7 +7,6 @@
 #include <http_config.h>
 #include "bcl_keyset.h"
 #include "bcl_token.h"
-#include "bcl_store_net.h"
 #include "bcl_keys_conf.h"
 
 #define BCL_UNSET (-1)
@@ -52,7 +51,7 @@ enum { BCL_SUSPICIOUS_DENY = 0, BCL_SUSPICIOUS_ALLOW = 1 };
 typedef struct bcl_runtime_t bcl_runtime_t;
 typedef struct {
     int store_set;
-    bcl_net_conf_t *net;              /* BCLStore memcache|redis; NULL: shm */
+    struct bcl_net_conf_t *net;       /* BCLStore memcache|redis; NULL: shm */
     apr_uint32_t capacity;            /* BCLStore shm capacity=N (or from memory=) */
     apr_uint64_t memory;              /* BCLStore shm memory=BYTES; 0 when capacity= set it */
     const char *journal_path;         /* BCLStore shm file=PATH; NULL: not durable */
@@ -82,11 +81,6 @@ void *bcl_dir_conf_merge(apr_pool_t *p, void *base, void *add);
 const bcl_policy_t *bcl_conf_policy(apr_pool_t *p, const bcl_dir_conf_t *c,
                                     const bcl_keyset_t **keys, const char **missing);
 apr_off_t bcl_conf_max_token_size(const bcl_dir_conf_t *c);
-
-/* Parses a whole decimal number within [min, max] for `directive`; returns
- * NULL or the error message httpd shows. */
-const char *bcl_conf_parse_number(cmd_parms *cmd, const char *directive, const char *arg,
-                                  apr_int64_t min, apr_int64_t max, apr_int64_t *out);
 
 extern const command_rec bcl_directives[];
 

@@ -22,7 +22,7 @@
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
 #include "bcl_rules.h"
-#include "bcl_store_shm.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 /* As many copies and keys as the guard checks (bcl_guard.c). */
@@ -160,8 +160,8 @@ static bcl_store_status_t revoke_identity(request_rec *r, const char *issuer, co
     if (!bcl_rules_session_logout(&l, id, &once, now, apr_time_sec(now)))
         return BCL_STORE_OK;
     st = store->ops->apply_logout(store, &l, apr_time_sec(now), lifetime, &replayed);
-    bcl_store_report_usage(r, store);
-    if (st == BCL_STORE_OK && bcl_store_shm_make_durable(r->server) != 0)
+    bcl_runtime_report_usage(r, store);
+    if (st == BCL_STORE_OK && bcl_runtime_make_durable(r->server) != 0)
         st = BCL_STORE_UNAVAILABLE;
     if (st != BCL_STORE_OK)
         count_store_error(r, st);

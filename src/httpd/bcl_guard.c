@@ -12,9 +12,8 @@
 #include "bcl_frontchannel.h"
 #include "bcl_guard.h"
 #include "bcl_logtags.h"
-#include "bcl_store_fleet.h"
 #include "bcl_metrics.h"
-#include "bcl_store_shm.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 #define MAX_GUARDED_COOKIES 8
@@ -307,7 +306,7 @@ int bcl_guard_fixup(request_rec *r)
          * (network stores), each saying how many were not logged */
         apr_uint32_t suppressed = 0;
         int open = conf->store_unavailable == BCL_STORE_OPEN;
-        int level = bcl_store_fleet_log_allowed(store, &suppressed) ? APLOG_ERR : APLOG_DEBUG;
+        int level = bcl_runtime_log_allowed(store, &suppressed) ? APLOG_ERR : APLOG_DEBUG;
         bcl_metrics_t *m = bcl_metrics_of(r->server);
         if (m != NULL)
             BCL_METRIC_ADD(m->guard_store_unavailable[open ? 1 : 0], 1);
@@ -576,7 +575,7 @@ static void count_binding(request_rec *r, bcl_store_status_t st)
 static void log_store_failure(request_rec *r, bcl_store_t *store, const char *name, const char *what)
 {
     apr_uint32_t suppressed;
-    ap_log_rerror(APLOG_MARK, bcl_store_fleet_log_allowed(store, &suppressed) ? APLOG_ERR : APLOG_DEBUG, 0, r,
+    ap_log_rerror(APLOG_MARK, bcl_runtime_log_allowed(store, &suppressed) ? APLOG_ERR : APLOG_DEBUG, 0, r,
                   BCL_TAG_STORE_FAILED ": cannot %s cookie %s: the store is full or unavailable", what, name);
 }
 
@@ -631,7 +630,7 @@ static void bind_checked(request_rec *r, bcl_store_t *store, const guard_note_t 
         log_store_failure(r, store, name, "store the binding of");
     else
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, BCL_TAG_BOUND ": cookie %s bound", name);
-    bcl_store_report_usage(r, store);
+    bcl_runtime_report_usage(r, store);
 }
 
 /* The identity a rotated value inherits: the one every live bound copy in

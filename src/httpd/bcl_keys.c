@@ -15,7 +15,7 @@
 #include "bcl_fetch.h"
 #include "bcl_keys_internal.h"
 #include "bcl_logtags.h"
-#include "bcl_store_shm.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 #define BCL_WATCHDOG_NAME "_bcl_keys_"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <apr_strings.h>
 #include <http_log.h>
+#include "bcl_conf_number.h"
 #include "bcl_config.h"
 #include "bcl_keys_conf.h"
 #include "bcl_keysource.h"

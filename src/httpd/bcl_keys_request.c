@@ -8,7 +8,7 @@
 #include <http_log.h>
 #include "bcl_keys_internal.h"
 #include "bcl_logtags.h"
-#include "bcl_store_shm.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 struct bcl_keys_use_t {

@@ -4,7 +4,7 @@
 #include <mod_watchdog.h>
 #include "bcl_logtags.h"
 #include "bcl_maintenance.h"
-#include "bcl_store_shm.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 #define WATCHDOG_NAME "_bcl_maintenance_"
@@ -20,7 +20,7 @@ static apr_status_t maintenance_run(int state, void *data, apr_pool_t *pool)
     (void)pool;
     if (state != AP_WATCHDOG_STATE_RUNNING)
         return APR_SUCCESS;
-    bcl_store_shm_maintain(m->s, m->runs % BCL_SWEEP_EVERY == 0);
+    bcl_runtime_maintain(m->s, m->runs % BCL_SWEEP_EVERY == 0);
     m->runs++;
     return APR_SUCCESS;
 }

@@ -6,7 +6,7 @@
 #include "bcl_config.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
-#include "bcl_store_shm.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 #define METRICS_MAGIC 0x42434c4du /* "BCLM" */

@@ -14,7 +14,7 @@
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
 #include "bcl_receiver.h"
-#include "bcl_store_shm.h"
+#include "bcl_runtime.h"
 #include "bcl_token.h"
 #include "mod_backchannel_logout.h"
 
@@ -178,10 +178,10 @@ static int store_logout(request_rec *r, const bcl_policy_t *policy, const bcl_ve
 
     if (store != NULL) {
         st = store->ops->apply_logout(store, &l, apr_time_sec(now), sc->rt->lifetime, &replayed);
-        bcl_store_report_usage(r, store);
+        bcl_runtime_report_usage(r, store);
         /* 200 only once the revocation is on disk (a replay too: the first
          * attempt's sync may have failed); synced outside the store's lock */
-        if (st == BCL_STORE_OK && bcl_store_shm_make_durable(r->server) != 0)
+        if (st == BCL_STORE_OK && bcl_runtime_make_durable(r->server) != 0)
             st = BCL_STORE_UNAVAILABLE;
     }
     if (st != BCL_STORE_OK) {

@@ -15,12 +15,11 @@
 #include <openssl/crypto.h>
 #include "bcl_config.h"
 #include "bcl_keys.h"
-#include "bcl_store_net.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
 #include "bcl_status.h"
+#include "bcl_runtime.h"
 #include "bcl_status_table.h"
-#include "bcl_store_shm.h"
 #include "mod_backchannel_logout.h"
 
 static const char *const KIND_NAMES[BCL_REC_KINDS] = { NULL, "revoked_sid", "revoked_sub", "binding", "jti",
@@ -155,7 +154,7 @@ static void take_snapshot(request_rec *r, snapshot_t *snap)
         snap->have_metrics = 1;
     }
     v->lifetime = (uint64_t)sc->lifetime;
-    snap->journal = bcl_store_shm_journal_path(r->server);
+    snap->journal = bcl_runtime_journal_path(r->server);
     if (sc->rt != NULL && sc->rt->store != NULL) {
         bcl_store_t *store = sc->rt->store;
         snap->store_kind = store->ops->name;
@@ -167,13 +166,13 @@ static void take_snapshot(request_rec *r, snapshot_t *snap)
         }
     }
     if (sc->rt != NULL && sc->rt->store != NULL) {
-        bcl_net_health_t *h = bcl_store_net_health(sc->rt->store);
-        if (h != NULL) {
+        bcl_runtime_net_counts_t c;
+        if (bcl_runtime_net_counts(sc->rt->store, &c)) {
             snap->is_net = 1;
-            v->net_ops = apr_atomic_read32(&h->ops);
-            v->net_failures = apr_atomic_read32(&h->failures);
-            v->net_bad_records = apr_atomic_read32(&h->bad_records);
-            v->net_down = apr_atomic_read32(&h->down);
+            v->net_ops = c.ops;
+            v->net_failures = c.failures;
+            v->net_bad_records = c.bad_records;
+            v->net_down = c.down;
             v->up = v->net_down == 0;   /* its stats are zeros: up means answering */
         }
     }

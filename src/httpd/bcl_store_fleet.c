@@ -156,7 +156,8 @@ apr_status_t bcl_store_fleet_init(server_rec *s, apr_pool_t *pconf, const bcl_ne
     }
     logger->fn = bcl_log_to_server;
     logger->baton = s;
-    *store = bcl_store_net_create(pconf, conf, health, logger);
+    *store = conf->kind == BCL_NET_REDIS ? bcl_store_redis_create(pconf, conf, health, logger)
+                                         : bcl_store_memcache_create(pconf, conf, health, logger);
     for (int i = 0; i < conf->servers->nelts; i++) {
         const bcl_net_server_t *srv = &APR_ARRAY_IDX(conf->servers, i, bcl_net_server_t);
         list = apr_psprintf(pconf, "%s%s%s:%u", list, i ? "," : "", srv->host, (unsigned)srv->port);
@@ -182,19 +183,4 @@ void bcl_store_fleet_child_init(apr_pool_t *pchild, server_rec *s, bcl_store_t *
     if (rv != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, BCL_TAG_NET_STORE ": cannot create the store's connection pool "
                      "in a child");
-}
-
-int bcl_store_fleet_log_allowed(bcl_store_t *store, apr_uint32_t *suppressed)
-{
-    bcl_net_health_t *h = bcl_store_net_health(store);
-
-    *suppressed = 0;
-    if (h == NULL)
-        return 1;
-    if (!bcl_net_throttle(&h->guard_log_next, (apr_uint32_t)apr_time_sec(apr_time_now()), BCL_NET_LOG_INTERVAL)) {
-        apr_atomic_inc32(&h->guard_suppressed);
-        return 0;
-    }
-    *suppressed = apr_atomic_xchg32(&h->guard_suppressed, 0);
-    return 1;
 }

@@ -1,7 +1,7 @@
 /* The httpd side of the network stores (BCLStore memcache / redis): the
- * directive's arguments, the server-wide health counters in shared memory,
- * the per-child connection pools, and the throttle of the guard's
- * "store unavailable" lines. The stores themselves are in src/core
+ * directive's arguments, the server-wide health counters in shared memory
+ * (which also hold the throttle of the guard's "store unavailable" lines)
+ * and the per-child connection pools. The stores themselves are in src/core
  * (bcl_store_net.h). */
 #ifndef BCL_STORE_FLEET_H
 #define BCL_STORE_FLEET_H
@@ -20,11 +20,5 @@ apr_status_t bcl_store_fleet_init(server_rec *s, apr_pool_t *pconf, const bcl_ne
 
 /* child_init: this child's connection pools (one connection per thread at most). */
 void bcl_store_fleet_child_init(apr_pool_t *pchild, server_rec *s, bcl_store_t *store);
-
-/* Whether a per-request "store unavailable" line may be logged now: always
- * for the shm store; for a network store at most once per
- * BCL_NET_LOG_INTERVAL seconds server-wide. `*suppressed` receives how
- * many were not logged since the last one. */
-int bcl_store_fleet_log_allowed(bcl_store_t *store, apr_uint32_t *suppressed);
 
 #endif

@@ -291,14 +291,3 @@ void bcl_store_shm_child_init(apr_pool_t *p, server_rec *s)
     if (rv != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, BCL_TAG_STORE ": cannot attach the store's mutex in a child");
 }
-
-void bcl_store_report_usage(request_rec *r, bcl_store_t *store)
-{
-    unsigned crossed = store->ops->usage_crossings(store);
-    if (crossed & 1)
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, BCL_TAG_STORE_USAGE ": the revocation store is 80%% full; "
-                      "raise BCLStore shm capacity= (or memory=) before it refuses new records");
-    if (crossed & 2)
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_STORE_USAGE ": the revocation store is full: new "
-                      "revocations are refused (503) until records expire or capacity is raised");
-}

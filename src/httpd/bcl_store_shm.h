@@ -10,15 +10,6 @@
 
 #define BCL_STORE_MUTEX_TYPE "bcl-store"
 
-struct bcl_metrics_t;
-
-struct bcl_runtime_t {
-    bcl_store_t *store;       /* NULL until post_config */
-    apr_int64_t lifetime;     /* BCLRevocationLifetime */
-    struct bcl_keys_rt_t *keys;  /* fetched keys (bcl_keys.h); NULL when no key URL is configured */
-    struct bcl_metrics_t *metrics;  /* shared counters; NULL until post_config */
-};
-
 /* pre_config: makes "Mutex bcl-store ..." known. */
 apr_status_t bcl_store_shm_register(apr_pool_t *pconf);
 
@@ -43,9 +34,6 @@ void bcl_store_shm_maintain(server_rec *s, int sweep);
 
 /* The journal's path, or NULL when the store is not durable. */
 const char *bcl_store_shm_journal_path(server_rec *s);
-
-/* Logs (once each) that the store's usage crossed 80% or 100%. */
-void bcl_store_report_usage(request_rec *r, bcl_store_t *store);
 
 /* child_init: re-attaches the mutex in the child. */
 void bcl_store_shm_child_init(apr_pool_t *p, server_rec *s);

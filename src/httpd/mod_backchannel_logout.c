@@ -22,14 +22,13 @@
 #include "bcl_metrics.h"
 #include "bcl_receiver.h"
 #include "bcl_status.h"
-#include "bcl_store_fleet.h"
-#include "bcl_store_shm.h"
+#include "bcl_runtime.h"
 #include "mod_backchannel_logout.h"
 
 static int bcl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)plog; (void)ptemp;
-    if (bcl_store_shm_register(pconf) != APR_SUCCESS || bcl_keys_register(pconf) != APR_SUCCESS)
+    if (bcl_runtime_register(pconf) != APR_SUCCESS || bcl_keys_register(pconf) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
 }
@@ -58,16 +57,11 @@ static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     sc->rt->lifetime = sc->lifetime;
     if (bcl_metrics_init(s, &sc->rt->metrics) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
-    if (sc->net != NULL) {
-        if (bcl_store_fleet_init(s, pconf, sc->net, &sc->rt->store) != APR_SUCCESS)
-            return HTTP_INTERNAL_SERVER_ERROR;
-    } else if (bcl_store_shm_init(s, pconf, sc->capacity, &sc->rt->store) != APR_SUCCESS) {
+    if (bcl_runtime_store_init(s, pconf, sc->net, sc->capacity, sc->rt) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
-    }
     if (bcl_keys_post_config(s, pconf, ptemp, &sc->rt->keys) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
-    if (sc->net == NULL && bcl_store_shm_journal(s, pconf, ptemp, sc->journal_path,
-                                                 &sc->rt->metrics->journal, sc->rt->store) != APR_SUCCESS)
+    if (bcl_runtime_store_journal(s, pconf, ptemp, sc->net, sc->journal_path, sc->rt) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     bcl_maintenance_start(s, pconf);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
@@ -79,9 +73,7 @@ static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void bcl_child_init(apr_pool_t *p, server_rec *s)
 {
     bcl_server_conf_t *sc = ap_get_module_config(s->module_config, &backchannel_logout_module);
-    bcl_store_shm_child_init(p, s);
-    if (sc->rt != NULL && sc->rt->store != NULL)
-        bcl_store_fleet_child_init(p, s, sc->rt->store);
+    bcl_runtime_child_init(p, s, sc->rt);
     bcl_keys_child_init(p, s, sc->rt ? sc->rt->keys : NULL);
 }
 

@@ -208,7 +208,8 @@ static bcl_store_t *make_store(int b)
     conf->timeout = 2000000;
     conf->prefix = apr_psprintf(pool, "t%ld.%u.%ld:", (long)getpid(), serial++, (long)time(NULL));
     logger = th_logger(&logbuf);
-    s = bcl_store_net_create(pool, conf, &health, &logger);
+    s = b == B_MEMCACHE ? bcl_store_memcache_create(pool, conf, &health, &logger)
+                        : bcl_store_redis_create(pool, conf, &health, &logger);
     ck_assert_int_eq(bcl_store_net_child_init(s, pool, 2), APR_SUCCESS);
     return s;
 }
