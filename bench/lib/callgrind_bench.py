@@ -11,13 +11,11 @@ with the default mutex) show up in the CPU time measurements, not here.
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
 
 import guard_bench
-import harness
 import pipeline
 import servers
 
@@ -87,26 +85,8 @@ def _one(path, count, backend_port, jwks_text, outdir, tag):
         ran = True
     finally:
         h.proc = None
-        killed = False
-        if proc.poll() is None:
-            # SIGTERM to httpd alone (its PidFile): runuser dies of a signal
-            # sent to the whole group, and returns httpd's status otherwise
-            try:
-                with open(h.path("httpd.pid")) as f:
-                    os.kill(int(f.read().strip()), signal.SIGTERM)
-            except (OSError, ValueError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                killed = True
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
         try:
-            if ran:
-                # the same clean-exit check as every harness stop
-                assert not killed, "httpd under callgrind did not stop within 60 s of SIGTERM"
-                harness.assert_clean_exit(proc.returncode, h.log_text(), "httpd under callgrind")
+            servers.stop_under_tool(h, proc, "callgrind", ran)
         finally:
             h.cleanup()
     return _totals(out_file)

@@ -29,7 +29,6 @@ import glob
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import threading
@@ -198,27 +197,8 @@ def _run_tool(tool, jwks_text, seq_of, outdir):
             raise RuntimeError("%s run: %s\n%s" % (tool, e, _tail(h)))
         ran = True
     finally:
-        killed = False
-        if proc.poll() is None:
-            # SIGTERM to httpd alone (its PidFile): runuser and strace
-            # would die of a signal sent to the whole group, and their exit
-            # status is httpd's when it exits by itself
-            try:
-                with open(h.path("httpd.pid")) as f:
-                    os.kill(int(f.read().strip()), signal.SIGTERM)
-            except (OSError, ValueError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                killed = True
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
         try:
-            if ran:
-                # the same clean-exit check as every harness stop
-                assert not killed, "httpd under %s did not stop within 60 s of SIGTERM" % tool
-                harness.assert_clean_exit(proc.returncode, h.log_text(), "httpd under " + tool)
+            servers.stop_under_tool(h, proc, tool, ran)
         finally:
             h.cleanup()
     return out

@@ -27,6 +27,8 @@ The frontend (the httpd with the module) serves:
 The backend is a second httpd (event MPM, no module) serving small.txt.
 """
 import os
+import signal
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -163,3 +165,27 @@ def new_frontend(mpm, store_line, backend_port, jwks_text, mutex=None):
     h.configure(frontend_config(store_line, backend_port, h.fill_port, jwks, mutex))
     rc, out = h.configtest()
     return h, rc, out
+
+
+def stop_under_tool(h, proc, tool, checked):
+    """Stops an httpd that runs under a tool (runuser, valgrind, strace) as
+    `proc`: SIGTERM to httpd alone (its PidFile), because runuser and strace
+    would die of a signal sent to the whole group and return httpd's own
+    status otherwise; SIGKILL to the group after 60 s. With `checked`, the
+    same clean-exit check as every harness stop."""
+    killed = False
+    if proc.poll() is None:
+        try:
+            with open(h.path("httpd.pid")) as f:
+                os.kill(int(f.read().strip()), signal.SIGTERM)
+        except (OSError, ValueError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            killed = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if checked:
+        assert not killed, "httpd under %s did not stop within 60 s of SIGTERM" % tool
+        harness.assert_clean_exit(proc.returncode, h.log_text(), "httpd under " + tool)
