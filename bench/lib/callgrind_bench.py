@@ -40,23 +40,7 @@ def _one(path, count, backend_port, jwks_text, outdir, tag):
     # one process serves every connection in turn: do not let an idle
     # keep-alive connection hold it
     conf = re.sub(r"^(User|Group) .*$", "", conf, flags=re.M) + "\nKeepAliveTimeout 1\n"
-    with open(h.conf_path, "w") as f:
-        f.write(conf)
-    if os.geteuid() == 0:
-        # as root httpd would switch to www-data and could no longer write
-        # callgrind's output: run it all as www-data from the start. The
-        # module is then loaded by www-data too, and a checkout under /root
-        # (mode 0700) is out of its reach: load a copy kept in h.dir.
-        module_copy = os.path.join(h.dir, "mod_backchannel_logout.so")
-        shutil.copyfile(h.module_path, module_copy)
-        conf = conf.replace('LoadModule backchannel_logout_module "%s"' % h.module_path,
-                            'LoadModule backchannel_logout_module "%s"' % module_copy)
-        if module_copy not in conf:
-            raise RuntimeError("callgrind: no LoadModule line for %s in %s" % (h.module_path, h.conf_path))
-        with open(h.conf_path, "w") as f:
-            f.write(conf)
-        subprocess.run(["chown", "-R", "www-data:www-data", h.dir, outdir], check=True)
-        argv = ["runuser", "-u", "www-data", "--"] + argv
+    argv = servers.as_www_data(h, conf, outdir) + argv
     log = open(os.path.join(h.dir, "valgrind.txt"), "wb")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     ran = False

@@ -180,9 +180,9 @@ def _run_tool(tool, jwks_text, seq_of, outdir):
     else:
         wrap = ["strace", "-f", "-qq", "-s", "40", "-o", out]
     argv = wrap + [harness.APACHE2, "-X", "-f", h.conf_path]
-    if os.geteuid() == 0:
-        subprocess.run(["chown", "-R", "www-data:www-data", h.dir, outdir], check=True)
-        argv = ["runuser", "-u", "www-data", "--"] + argv
+    with open(h.conf_path) as f:
+        conf = f.read()
+    argv = servers.as_www_data(h, conf, outdir) + argv
     with open(h.path("tool.txt"), "wb") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     ran = False

@@ -27,6 +27,7 @@ The frontend (the httpd with the module) serves:
 The backend is a second httpd (event MPM, no module) serving small.txt.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -189,3 +190,26 @@ def stop_under_tool(h, proc, tool, checked):
     if checked:
         assert not killed, "httpd under %s did not stop within 60 s of SIGTERM" % tool
         harness.assert_clean_exit(proc.returncode, h.log_text(), "httpd under " + tool)
+
+
+def as_www_data(h, conf, *dirs):
+    """Prepares `h` (config text `conf`) to run wholly as www-data under a
+    tool (valgrind, strace), as root would otherwise switch users half way
+    and the tool could no longer write its output. The module is then loaded
+    by www-data too, and a checkout under /root (mode 0700) is out of its
+    reach: the config loads a copy kept in h.dir. Writes the config, hands
+    h.dir and `dirs` to www-data, returns the argv prefix. As another user:
+    writes the config, returns []."""
+    if os.geteuid() == 0:
+        module_copy = os.path.join(h.dir, "mod_backchannel_logout.so")
+        shutil.copyfile(h.module_path, module_copy)
+        line = 'LoadModule backchannel_logout_module "%s"'
+        conf = conf.replace(line % h.module_path, line % module_copy)
+        if module_copy not in conf:
+            raise RuntimeError("no LoadModule line for %s in %s" % (h.module_path, h.conf_path))
+    with open(h.conf_path, "w") as f:
+        f.write(conf)
+    if os.geteuid() != 0:
+        return []
+    subprocess.run(["chown", "-R", "www-data:www-data", h.dir] + list(dirs), check=True)
+    return ["runuser", "-u", "www-data", "--"]
