@@ -777,3 +777,16 @@ bcl_logger_t th_logger(th_logbuf_t *buf)
     l.baton = buf;
     return l;
 }
+
+bcl_identity_t th_identity(const char *sid, const char *sub, int64_t began_us, int64_t began_op)
+{
+    bcl_identity_t id;
+    memset(&id, 0, sizeof(id));
+    if (sid)
+        ck_assert_int_eq(bcl_hkey_sid(&id.sid_key, "https://op", sid), 0);
+    if (sub)
+        ck_assert_int_eq(bcl_hkey_sub(&id.sub_key, "https://op", sub), 0);
+    id.began_server = began_us;
+    id.began_op = began_op;
+    return id;
+}

@@ -18,6 +18,7 @@
 #include "bcl_keyset.h"
 #include "bcl_log.h"
 #include "bcl_reason.h"
+#include "bcl_record.h"
 #include "bcl_token.h"
 
 #ifndef BCL_TEST_DATA_DIR
@@ -50,6 +51,10 @@ typedef struct {
 extern th_key_t *th_rsa1, *th_rsa2, *th_ec256, *th_ec384, *th_ec521, *th_ed1;
 extern th_key_t *th_att_rsa, *th_att_ec, *th_att_ed;
 extern th_key_t *th_enc1, *th_enc2;
+
+/* The identity of a session of issuer https://op (sid and/or sub; NULL
+ * for none) that began at `began_us` (server clock) / `began_op` (OP). */
+bcl_identity_t th_identity(const char *sid, const char *sub, int64_t began_us, int64_t began_op);
 
 void th_init(void);
 void th_cleanup(void);

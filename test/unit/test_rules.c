@@ -77,18 +77,6 @@ START_TEST(test_merge_keeps_the_later_times)
 }
 END_TEST
 
-static bcl_identity_t identity(const char *sid, const char *sub, int64_t began_us, int64_t began_op)
-{
-    bcl_identity_t id;
-    memset(&id, 0, sizeof(id));
-    if (sid)
-        ck_assert_int_eq(bcl_hkey_sid(&id.sid_key, "https://op", sid), 0);
-    if (sub)
-        ck_assert_int_eq(bcl_hkey_sub(&id.sub_key, "https://op", sub), 0);
-    id.began_server = began_us;
-    id.began_op = began_op;
-    return id;
-}
 
 static bcl_record_t revocation(int kind, int64_t expires, int64_t ts, int64_t top)
 {
@@ -119,8 +107,8 @@ START_TEST(test_session_state)
     bcl_record_t sid = revocation(BCL_REC_REVOKED_SID, now + 10, 0, 0);
     bcl_record_t sub = revocation(BCL_REC_REVOKED_SUB, now + 10, 500, 100);
     bcl_record_t nosid = revocation(BCL_REC_REVOKED_SUB_NOSID, now + 10, 500, 100);
-    bcl_identity_t with_sid = identity("s", "u", 400, 0), sub_only = identity(NULL, "u", 400, 0);
-    bcl_identity_t sid_only = identity("s", NULL, 400, 0), none = identity(NULL, NULL, 0, 0);
+    bcl_identity_t with_sid = th_identity("s", "u", 400, 0), sub_only = th_identity(NULL, "u", 400, 0);
+    bcl_identity_t sid_only = th_identity("s", NULL, 400, 0), none = th_identity(NULL, NULL, 0, 0);
     bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
 
     ck_assert_int_eq(bcl_rules_revocations_of(&with_sid, refs), 2);
@@ -136,11 +124,11 @@ START_TEST(test_session_state)
     ck_assert_int_eq(state_with(&with_sid, NULL, NULL, &nosid, now), BCL_SESSION_LIVE);
     /* ... and ends one bound by sub alone, begun before it */
     ck_assert_int_eq(state_with(&sub_only, NULL, NULL, &nosid, now), BCL_SESSION_REVOKED);
-    bcl_identity_t sub_only_after = identity(NULL, "u", 501, 0);
+    bcl_identity_t sub_only_after = th_identity(NULL, "u", 501, 0);
     ck_assert_int_eq(state_with(&sub_only_after, NULL, NULL, &nosid, now), BCL_SESSION_LIVE);
     ck_assert_int_eq(state_with(&sub_only_after, NULL, &sub, NULL, now), BCL_SESSION_LIVE);
     /* OP times for identities from an auth module */
-    bcl_identity_t op = identity(NULL, "u", 0, 100);
+    bcl_identity_t op = th_identity(NULL, "u", 0, 100);
     ck_assert_int_eq(state_with(&op, NULL, NULL, &nosid, now), BCL_SESSION_REVOKED);
     op.began_op = 101;
     ck_assert_int_eq(state_with(&op, NULL, &sub, &nosid, now), BCL_SESSION_LIVE);
@@ -156,7 +144,7 @@ END_TEST
 
 START_TEST(test_bindings_and_replays)
 {
-    bcl_identity_t id = identity("s", "u", 400, 7), got;
+    bcl_identity_t id = th_identity("s", "u", 400, 7), got;
     bcl_hkey_t c;
     bcl_record_t b, j;
 

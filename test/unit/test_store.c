@@ -182,26 +182,14 @@ static bcl_logout_t logout_of(const char *jti, const char *sid, const char *sub,
     return l;
 }
 
-static bcl_identity_t identity(const char *sid, const char *sub, int64_t began_us, int64_t began_op)
-{
-    bcl_identity_t id;
-    memset(&id, 0, sizeof(id));
-    if (sid)
-        ck_assert_int_eq(bcl_hkey_sid(&id.sid_key, "https://op", sid), 0);
-    if (sub)
-        ck_assert_int_eq(bcl_hkey_sub(&id.sub_key, "https://op", sub), 0);
-    id.began_server = began_us;
-    id.began_op = began_op;
-    return id;
-}
 
 START_TEST(test_store_sid_and_sub_logouts)
 {
     bcl_store_t *s = bcl_store_table_create(pool, new_table(64), NULL);
     bcl_hkey_t c_old, c_new, c_other;
-    bcl_identity_t old_id = identity("s1", "alice", 1000, 0);
-    bcl_identity_t other_id = identity("s2", "alice", 1000, 0);
-    bcl_identity_t new_id = identity("s3", "alice", 3000, 0);
+    bcl_identity_t old_id = th_identity("s1", "alice", 1000, 0);
+    bcl_identity_t other_id = th_identity("s2", "alice", 1000, 0);
+    bcl_identity_t new_id = th_identity("s3", "alice", 3000, 0);
     bcl_session_state_t st;
     bcl_identity_t got;
     int replayed = -1;
@@ -257,10 +245,10 @@ START_TEST(test_store_identity_by_op_time)
     bcl_logout_t l = logout_of("j1", NULL, "bob", 5000, 1000);
 
     ck_assert_int_eq(s->ops->apply_logout(s, &l, 100, 500, &replayed), BCL_STORE_OK);
-    bcl_identity_t before = identity("x", "bob", 0, 999);
-    bcl_identity_t same = identity("x", "bob", 0, 1000);
-    bcl_identity_t after = identity("x", "bob", 0, 1001);
-    bcl_identity_t unknown = identity(NULL, "bob", 0, 0);
+    bcl_identity_t before = th_identity("x", "bob", 0, 999);
+    bcl_identity_t same = th_identity("x", "bob", 0, 1000);
+    bcl_identity_t after = th_identity("x", "bob", 0, 1001);
+    bcl_identity_t unknown = th_identity(NULL, "bob", 0, 0);
     s->ops->identity_state(s, &before, 100, &st);
     ck_assert_int_eq(st, BCL_SESSION_REVOKED);
     s->ops->identity_state(s, &same, 100, &st);

@@ -218,18 +218,6 @@ static bcl_store_t *make_store(int b)
  * times as absolute). */
 static int64_t t0;
 
-static bcl_identity_t identity(const char *sid, const char *sub, int64_t began_us, int64_t began_op)
-{
-    bcl_identity_t id;
-    memset(&id, 0, sizeof(id));
-    if (sid)
-        ck_assert_int_eq(bcl_hkey_sid(&id.sid_key, "https://op", sid), 0);
-    if (sub)
-        ck_assert_int_eq(bcl_hkey_sub(&id.sub_key, "https://op", sub), 0);
-    id.began_server = began_us;
-    id.began_op = began_op;
-    return id;
-}
 
 static bcl_logout_t logout_of(const char *jti, const char *sid, const char *sub, int64_t accepted_us,
                               int64_t iat, int64_t jti_expires)
@@ -291,7 +279,7 @@ START_TEST(test_sid_logout_ends_that_session_only)
 {
     bcl_store_t *s = make_store(_i);
     int64_t now = t0;
-    bcl_identity_t a = identity("s1", "alice", US(now - 100), 0), b = identity("s2", "alice", US(now - 100), 0);
+    bcl_identity_t a = th_identity("s1", "alice", US(now - 100), 0), b = th_identity("s2", "alice", US(now - 100), 0);
 
     bind_cookie(s, "a", &a, now);
     bind_cookie(s, "b", &b, now);
@@ -309,7 +297,7 @@ START_TEST(test_replay_changes_nothing)
 {
     bcl_store_t *s = make_store(_i);
     int64_t now = t0;
-    bcl_identity_t later = identity(NULL, "bob", US(now + 5), 0);
+    bcl_identity_t later = th_identity(NULL, "bob", US(now + 5), 0);
     bcl_logout_t l = logout_of("j1", NULL, "bob", US(now), now, now + 120);
 
     apply(s, &l, now, 0);
@@ -326,10 +314,10 @@ START_TEST(test_sub_logout_ends_sessions_begun_before)
 {
     bcl_store_t *s = make_store(_i);
     int64_t now = t0;
-    bcl_identity_t before = identity("s1", "carol", US(now - 10), 0);
-    bcl_identity_t same = identity(NULL, "carol", US(now), 0);
-    bcl_identity_t after = identity("s3", "carol", US(now) + 1, 0);
-    bcl_identity_t other = identity("s4", "dave", US(now - 10), 0);
+    bcl_identity_t before = th_identity("s1", "carol", US(now - 10), 0);
+    bcl_identity_t same = th_identity(NULL, "carol", US(now), 0);
+    bcl_identity_t after = th_identity("s3", "carol", US(now) + 1, 0);
+    bcl_identity_t other = th_identity("s4", "dave", US(now - 10), 0);
 
     bind_cookie(s, "before", &before, now);
     bind_cookie(s, "same", &same, now);
@@ -342,8 +330,8 @@ START_TEST(test_sub_logout_ends_sessions_begun_before)
     ck_assert_int_eq(cookie_state(s, "after", now), LIVE);
     ck_assert_int_eq(cookie_state(s, "other", now), LIVE);
     /* identities from an auth module compare the OP's iat */
-    bcl_identity_t op_before = identity("x", "carol", 0, now - 1), op_after = identity("x", "carol", 0, now + 1);
-    bcl_identity_t op_unknown = identity(NULL, "carol", 0, 0);
+    bcl_identity_t op_before = th_identity("x", "carol", 0, now - 1), op_after = th_identity("x", "carol", 0, now + 1);
+    bcl_identity_t op_unknown = th_identity(NULL, "carol", 0, 0);
     ck_assert_int_eq(identity_state(s, &op_before, now), REVOKED);
     ck_assert_int_eq(identity_state(s, &op_after, now), LIVE);
     ck_assert_int_eq(identity_state(s, &op_unknown, now), REVOKED);
@@ -356,12 +344,12 @@ START_TEST(test_sid_and_sub_logout_ends_sub_only_sessions)
 {
     bcl_store_t *s = make_store(_i);
     int64_t now = t0;
-    bcl_identity_t sid_bound = identity("s1", "erin", US(now - 10), 0);
-    bcl_identity_t other_sid = identity("s2", "erin", US(now - 10), 0);
-    bcl_identity_t sub_only = identity(NULL, "erin", US(now - 10), 0);
-    bcl_identity_t sub_only_after = identity(NULL, "erin", US(now) + 1, 0);
-    bcl_identity_t sid_only = identity("s2", NULL, US(now - 10), 0);
-    bcl_identity_t other_user = identity(NULL, "frank", US(now - 10), 0);
+    bcl_identity_t sid_bound = th_identity("s1", "erin", US(now - 10), 0);
+    bcl_identity_t other_sid = th_identity("s2", "erin", US(now - 10), 0);
+    bcl_identity_t sub_only = th_identity(NULL, "erin", US(now - 10), 0);
+    bcl_identity_t sub_only_after = th_identity(NULL, "erin", US(now) + 1, 0);
+    bcl_identity_t sid_only = th_identity("s2", NULL, US(now - 10), 0);
+    bcl_identity_t other_user = th_identity(NULL, "frank", US(now - 10), 0);
 
     bind_cookie(s, "sid", &sid_bound, now);
     bind_cookie(s, "othersid", &other_sid, now);
@@ -378,7 +366,7 @@ START_TEST(test_sid_and_sub_logout_ends_sub_only_sessions)
     ck_assert_int_eq(cookie_state(s, "sidonly", now), LIVE);
     ck_assert_int_eq(cookie_state(s, "frank", now), LIVE);
     /* the same for identities an auth module supplies (OP times) */
-    bcl_identity_t env_sub_only = identity(NULL, "erin", 0, now - 5), env_other = identity("s9", "erin", 0, now - 5);
+    bcl_identity_t env_sub_only = th_identity(NULL, "erin", 0, now - 5), env_other = th_identity("s9", "erin", 0, now - 5);
     ck_assert_int_eq(identity_state(s, &env_sub_only, now), REVOKED);
     ck_assert_int_eq(identity_state(s, &env_other, now), LIVE);
     /* a later sub-only logout of the same user still ends every session */
@@ -397,8 +385,8 @@ START_TEST(test_session_logout_of_a_binding)
 {
     bcl_store_t *s = make_store(_i);
     int64_t now = t0;
-    bcl_identity_t by_sid = identity("s1", "gina", US(now - 10), 0), other = identity("s2", "gina", US(now - 10), 0);
-    bcl_identity_t by_sub = identity(NULL, "hank", US(now - 10), 0), hank_sid = identity("s3", "hank", US(now - 10), 0);
+    bcl_identity_t by_sid = th_identity("s1", "gina", US(now - 10), 0), other = th_identity("s2", "gina", US(now - 10), 0);
+    bcl_identity_t by_sub = th_identity(NULL, "hank", US(now - 10), 0), hank_sid = th_identity("s3", "hank", US(now - 10), 0);
     bcl_hkey_t once1, once2, once3;
     bcl_logout_t l;
     int replayed = -1;
@@ -430,7 +418,7 @@ START_TEST(test_merge_keeps_the_later_logout)
 {
     bcl_store_t *s = make_store(_i);
     int64_t now = t0;
-    bcl_identity_t mid = identity(NULL, "gina", US(now + 5), 0);
+    bcl_identity_t mid = th_identity(NULL, "gina", US(now + 5), 0);
 
     bind_cookie(s, "mid", &mid, now);
     bcl_logout_t first = logout_of("j1", NULL, "gina", US(now), now, now + 120);
@@ -440,7 +428,7 @@ START_TEST(test_merge_keeps_the_later_logout)
     apply(s, &second, now + 10, 0);
     ck_assert_int_eq(cookie_state(s, "mid", now + 10), REVOKED);
     /* a late, older token (OP time and server time before) */
-    bcl_identity_t mid2 = identity(NULL, "gina", US(now + 12), now + 12);
+    bcl_identity_t mid2 = th_identity(NULL, "gina", US(now + 12), now + 12);
     bind_cookie(s, "mid2", &mid2, now + 12);
     bcl_logout_t late = logout_of("j3", NULL, "gina", US(now + 3), now + 3, now + 130);
     apply(s, &late, now + 12, 0);
@@ -457,7 +445,7 @@ START_TEST(test_revocations_expire_with_the_lifetime)
 {
     bcl_store_t *s = make_store(_i);
     int64_t now = t0;
-    bcl_identity_t a = identity("s1", "hal", US(now - 10), 0);
+    bcl_identity_t a = th_identity("s1", "hal", US(now - 10), 0);
 
     bcl_logout_t l = logout_of("j1", "s1", "hal", US(now), now, now + 120);
     apply(s, &l, now, 0);
@@ -489,8 +477,8 @@ START_TEST(test_bindings)
 {
     bcl_store_t *s = make_store(_i);
     int64_t now = t0;
-    bcl_identity_t a = identity("s1", "ike", US(now), 0), b = identity("s2", "ike", US(now), 0);
-    bcl_identity_t none = identity(NULL, NULL, 0, 0);
+    bcl_identity_t a = th_identity("s1", "ike", US(now), 0), b = th_identity("s2", "ike", US(now), 0);
+    bcl_identity_t none = th_identity(NULL, NULL, 0, 0);
     bcl_hkey_t c;
     bcl_identity_t got;
     bcl_session_state_t st;
