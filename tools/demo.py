@@ -64,9 +64,10 @@ def port_is_free(port):
             return False
 
 
-def demo_stack(port=None, mpm="event", say=None):
-    """A started stack with the demo's apps (the browser test uses it too)."""
-    st = e2e.Stack(demo_clients(), mpm=mpm, say=say)
+def demo_stack(port=None, mpm="event", say=None, **stack_kw):
+    """A started stack with the demo's apps (the browser test uses it too,
+    with frontchannel=True: see e2e.Stack)."""
+    st = e2e.Stack(demo_clients(), mpm=mpm, say=say, **stack_kw)
     if port:
         st.httpd.port = port
         st.base = st.httpd.url("").rstrip("/")

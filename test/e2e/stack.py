@@ -117,6 +117,7 @@ def status_page_enabled():
 
 
 RECEIVER_PREFIX = "/oidc/backchannel-logout/"
+FRONTCHANNEL_PREFIX = "/oidc/frontchannel-logout/"
 
 
 # -- installing the npm folders ----------------------------------------------
@@ -349,6 +350,7 @@ class ClientSpec:
         self.cookie = cookie or re.sub(r"[^A-Za-z0-9]", "", client_id).upper() + "SESSION"
         self.title = title or "App %s" % client_id
         self.receiver_path = RECEIVER_PREFIX + client_id
+        self.frontchannel_path = FRONTCHANNEL_PREFIX + client_id
         self.enc_key = keys.new_key("rsa", "%s-enc" % client_id) if encrypted else None
         self.dec_key_path = None
 
@@ -399,6 +401,16 @@ class ClientSpec:
         lines.append("</Location>")
         return "\n".join(lines) + "\n"
 
+    def frontchannel_block(self, op):
+        """`SetHandler frontchannel-logout` for this app's cookie: the URL an
+        OP's logout page loads in an iframe (docs/frontchannel.md)."""
+        return "\n".join(['<Location "%s">' % self.frontchannel_path,
+                          "    SetHandler frontchannel-logout",
+                          "    Require all granted",
+                          '    BCLIssuer "%s"' % op.issuer,
+                          "    BCLSessionCookie %s" % self.cookie,
+                          "</Location>"]) + "\n"
+
     def guard_block(self, app_port):
         lines = ['ProxyPass "%s" "http://127.0.0.1:%d/"' % (self.prefix, app_port),
                  'ProxyPassReverse "%s" "http://127.0.0.1:%d/"' % (self.prefix, app_port),
@@ -438,7 +450,9 @@ def companion_block(spec, op, base):
 # -- the stack --------------------------------------------------------------
 class Stack:
     def __init__(self, clients, mpm="event", loglevel="warn backchannel_logout:info",
-                 extra_conf="", say=None):
+                 extra_conf="", say=None, frontchannel=False):
+        """frontchannel: also a front-channel logout location for each app
+        that signs users in itself (ClientSpec.frontchannel_path)."""
         self.clients = {c.client_id: c for c in clients}
         companions = [c for c in clients if c.mode == "companion"]
         if len(companions) > 1:
@@ -451,6 +465,7 @@ class Stack:
         self.dir = self.httpd.dir
         self.base = self.httpd.url("").rstrip("/")
         self.extra_conf = extra_conf
+        self.frontchannel = frontchannel
         self.say = say or (lambda m: None)
         self.op = None
         self.apps = {}
@@ -506,6 +521,8 @@ class Stack:
         for c in self.clients.values():
             parts.append(c.receiver_block(self.op))
             parts.append(c.guard_block(self.apps[c.client_id].port))
+            if self.frontchannel and c.mode == "oidc":
+                parts.append(c.frontchannel_block(self.op))
         if status_page_enabled():
             parts.append('<Location "%s">\n    SetHandler backchannel-logout-status\n'
                          "    Require ip 127.0.0.1\n</Location>\n" % STATUS_PATH)

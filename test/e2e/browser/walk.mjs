@@ -9,10 +9,7 @@
 // On failure it writes a screenshot (and the page's HTML) into --out (default:
 // a new temp dir), prints "screenshot: PATH", and exits 1.
 // Environment: CHROMIUM (default /usr/bin/chromium).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, currentStep, failureShot, launch, outDir, signIn, step } from './lib.mjs';
 
 function parseArgs(argv) {
   const args = { url: null, user: 'alice', out: null, status: false };
@@ -29,23 +26,8 @@ function parseArgs(argv) {
 }
 
 const args = parseArgs(process.argv.slice(2));
-const out = args.out || mkdtempSync(join(tmpdir(), 'bcl-browser-'));
-let stepNo = 0;
-function step(msg) {
-  stepNo += 1;
-  console.log(`step ${stepNo}: ${msg}`);
-}
-function check(ok, msg) {
-  if (!ok) throw new Error(`check failed: ${msg}`);
-  console.log(`  ok ${msg}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const out = outDir(args.out);
+const browser = await launch();
 const context = await browser.newContext();
 const page = await context.newPage();
 page.setDefaultTimeout(15000);
@@ -59,17 +41,7 @@ try {
   check((await page.textContent('#state')).includes('not signed in'), 'the app says: not signed in');
 
   step('sign in at the OP');
-  await page.click('#signin');
-  await page.waitForSelector('input[name="login"]');
-  await page.fill('input[name="login"]', args.user);
-  await page.fill('input[name="password"]', 'any-password');
-  await page.click('button[type="submit"]');
-  // consent ("Continue"): the development interaction's second page
-  await page.waitForSelector('button[type="submit"]');
-  await page.click('button[type="submit"]');
-  await page.waitForSelector('#user');
-  const who = await page.textContent('#user');
-  const sid = await page.textContent('#sid');
+  const { who, sid } = await signIn(page, args.user);
   check(who === args.user, `the app says: signed in as ${who}`);
   check(sid && sid !== '(none)', `with the OP session's sid ${sid}`);
   check(!!(await appCookie()), 'the browser holds DEMOSESSION');
@@ -104,16 +76,8 @@ try {
   console.log('browser walk: session gone after the OP logout');
 } catch (e) {
   rc = 1;
-  const shot = join(out, 'failure.png');
-  try {
-    await page.screenshot({ path: shot, fullPage: true });
-    writeFileSync(join(out, 'failure.html'), await page.content());
-    console.log(`screenshot: ${shot}`);
-    console.log(`page: ${page.url()}`);
-  } catch (e2) {
-    console.log(`screenshot failed: ${e2.message}`);
-  }
-  console.log(`browser walk FAILED at step ${stepNo}: ${e.message}`);
+  await failureShot(page, out);
+  console.log(`browser walk FAILED at step ${currentStep()}: ${e.message}`);
 } finally {
   await browser.close();
 }
