@@ -16,12 +16,12 @@ same) and, when every iframe has loaded, sends the browser on to the
     page.url("127.0.0.1")    # http://127.0.0.1:PORT/session/end: the same site, another origin
     page.stop()
 
-GET /session/end?client_id=ID[&sid=SID][&no_iss=1][&post_logout_redirect_uri=URL]
+GET /session/end?client_id=ID[&sid=SID][&post_logout_redirect_uri=URL]
 renders the page. With `sid` the iframe's URL carries `iss` and `sid` (a
-client registered with frontchannel_logout_session_required), with
-`no_iss=1` only `sid` (what Entra ID sends); without `sid` it is the bare
-URI (an OP that sends nothing: the relying party can only go by its
-cookies). The redirect URI must be on the stack (no open redirect).
+client registered with frontchannel_logout_session_required); without it is
+the bare URI (an OP that sends nothing: the relying party can only go by its
+cookies). `sid` without `iss`, as Entra ID sends it, is
+test/integration/test_frontchannel.py's. The redirect URI must be on the stack (no open redirect).
 """
 import html
 import json
@@ -88,15 +88,12 @@ class LogoutPage:
     def url(self, host):
         return "http://%s:%d/session/end" % (host, self.port)
 
-    def frame_url(self, client_id, sid=None, with_iss=True):
+    def frame_url(self, client_id, sid=None):
         """The iframe's URL, as an OP builds it from the client's registration."""
         uri = self.uris[client_id]
-        q = []
-        if sid:
-            if with_iss:
-                q.append(("iss", self.issuer))
-            q.append(("sid", sid))
-        return uri + ("?" + urllib.parse.urlencode(q) if q else "")
+        if not sid:
+            return uri
+        return uri + "?" + urllib.parse.urlencode([("iss", self.issuer), ("sid", sid)])
 
     def render(self, path):
         url = urllib.parse.urlsplit(path)
@@ -111,7 +108,7 @@ class LogoutPage:
             return 400, "post_logout_redirect_uri not registered\n"
         frames = "\n".join(
             '<iframe src="%s" title="%s" onload="frameLoaded()" style="display:none"></iframe>'
-            % (html.escape(self.frame_url(c, q.get("sid"), q.get("no_iss") != "1")), html.escape(c))
+            % (html.escape(self.frame_url(c, q.get("sid"))), html.escape(c))
             for c in clients)
         # the redirect URI as a JavaScript string inside <script>: JSON with < escaped
         nxt_js = json.dumps(nxt).replace("<", "\\u003c") if nxt else "null"
