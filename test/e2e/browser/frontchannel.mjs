@@ -98,6 +98,7 @@ try {
   const a = await signIn(pageA, args.sidUser);
   check(a.who === args.sidUser, `the app says: signed in as ${a.who}`);
   check(a.sid && a.sid !== '(none)', `with the OP session's sid ${a.sid}`);
+  check(!!(await appCookie(ctxA)), `the browser holds ${args.cookie}`);
   const cookieA = (await appCookie(ctxA)).value;
   result.sid_user = { sid: a.sid, cookie: cookieA };
 
@@ -118,6 +119,7 @@ try {
   await pageB.goto(args.url);
   const b = await signIn(pageB, args.cookieUser);
   check(b.who === args.cookieUser, `the app says: signed in as ${b.who}`);
+  check(!!(await appCookie(ctxB)), `the browser holds ${args.cookie}`);
   const cookieB = (await appCookie(ctxB)).value;
   result.cookie_user = { sid: b.sid, cookie: cookieB };
 

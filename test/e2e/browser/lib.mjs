@@ -15,9 +15,10 @@ export function launch() {
 }
 
 let stepNo = 0;
+const t0 = Date.now();
 export function step(msg) {
   stepNo += 1;
-  console.log(`step ${stepNo}: ${msg}`);
+  console.log(`step ${stepNo} (${((Date.now() - t0) / 1000).toFixed(1)} s): ${msg}`);
 }
 export function currentStep() {
   return stepNo;
