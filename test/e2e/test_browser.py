@@ -106,8 +106,7 @@ def test_frontchannel_logout_page_in_the_browser(stack, logout_page, user, tmp_p
     line = stack.httpd.wait_log("BCL0800", "sid=%s" % result["sid_user"]["sid"], since=log_mark)
     assert "iss=%s " % stack.op.issuer in line and "no iss in the request" not in line, line
     stack.httpd.wait_log("BCL0802", "(0 cookie(s) of BCLSessionCookie sent)", since=log_mark)
-    line = stack.httpd.wait_log("BCL0801", "session cookie DEMOSESSION's session revoked (its sid)",
-                                since=log_mark)
+    stack.httpd.wait_log("BCL0801", "session cookie DEMOSESSION's session revoked (its sid)", since=log_mark)
     assert result["cookie_user"]["cookie"] not in stack.httpd.log_since(log_mark)
 
     # copies of both cookies, from outside the browser: refused by the guard
