@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.path.insert(1, os.path.join(os.path.dirname(HERE), "test", "integration"))
 
 import callgrind_bench  # noqa: E402
+import burst_bench  # noqa: E402
 import counts  # noqa: E402
 import guard_bench  # noqa: E402
 import harness  # noqa: E402
@@ -99,6 +100,24 @@ def parse_args(argv):
                    help="with --scrape: wall-clock runs per format and level (default 3)")
     p.add_argument("--scrape-duration", type=int, default=3,
                    help="with --scrape: seconds per wall-clock run (default 3)")
+    p.add_argument("--burst", action="store_true",
+                   help="only the guard's latency (p50/p99/p99.9) during a burst of RS256 logouts, "
+                        "BCLStore shm and shm file= (journal on disk), with the logouts' latency and "
+                        "fdatasync count (a few minutes; not in CI)")
+    p.add_argument("--burst-mpm", default="event", help="with --burst: the MPM (default event)")
+    p.add_argument("--burst-duration", type=int, default=5,
+                   help="with --burst: seconds of guard load per run (default 5); the burst lasts 2 s more")
+    p.add_argument("--burst-reps", type=int, default=3, help="with --burst: repeats of the four runs (default 3)")
+    p.add_argument("--burst-guard-conns", type=int, default=8,
+                   help="with --burst: wrk connections for the guarded GETs (default 8)")
+    p.add_argument("--burst-guard-pace", type=float, default=2,
+                   help="with --burst: ms each guard connection pauses between requests (default 2)")
+    p.add_argument("--burst-logout-conns", type=int, default=4,
+                   help="with --burst: wrk connections posting logouts (default 4)")
+    p.add_argument("--burst-logout-pace", type=float, default=2,
+                   help="with --burst: ms each logout connection pauses between logouts (default 2)")
+    p.add_argument("--burst-tokens", type=int, default=15000,
+                   help="with --burst: distinct RS256 tokens signed (default 15000; a run never replays one)")
     p.add_argument("--skip", default="", help="phases to leave out: guard, callgrind, receiver, openssl")
     p.add_argument("--render", metavar="JSON",
                    help="measure nothing: write the Markdown report of an earlier run's JSON again "
@@ -239,6 +258,8 @@ def main(argv):
         return main_ops(cfg, "scrape",
                         lambda c, port, jwks, wd, log, key: scrape_bench.run(c, port, jwks, wd, log),
                         scrape_bench.table)
+    if cfg.burst:
+        return main_ops(cfg, "burst", burst_bench.run, burst_bench.table)
     if cfg.render:
         with open(cfg.render) as f:
             data = json.load(f)

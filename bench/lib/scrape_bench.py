@@ -283,7 +283,7 @@ def _spread(xs):
 
 def table(res):
     lines = ["| records | capacity | format | instructions/scrape | system calls/scrape "
-             "| time/scrape, us: median of %d runs (min to max) | httpd CPU/scrape, us | load average (1 min) during the runs |"
+             "| time/scrape (wrk p50), us: median of %d runs (min to max) | httpd CPU/scrape, us | load average (1 min) during the runs |"
              % res["reps"],
              "|---|---|---|---|---|---|---|---|"]
     for lvl in res["levels"]:
@@ -294,12 +294,13 @@ def table(res):
             lines.append("| %s | %s | %s | %s | %.2f | %s | %s | %.1f to %.1f |" % (
                 "{:,}".format(lvl["records"]), "{:,}".format(lvl["capacity"]), fmt,
                 "{:,.0f}".format(c["instructions"]), c["syscalls"],
-                _spread([x["mean_us"] for x in wall]),
+                _spread([x["p50_us"] for x in wall]),
                 _spread([x["cpu_us_per_scrape"] or 0 for x in wall]), min(loads), max(loads)))
     lines.append("")
     lines.append("Instructions and system calls: per scrape, (count over %d scrapes - count over %d) / %d, "
                  "`apache2 -X` under callgrind and under strace, after %d warm-up scrapes. Time: wrk, one "
-                 "connection, %s s per run, mean time per scrape; CPU: httpd's schedstat over the run. "
+                 "connection, %s s per run, the median time per scrape of each run (p50: a scheduling stall of a busy "
+                 "machine moves the mean); CPU: httpd's schedstat over the run. "
                  "Journal on %s." % (res["n2"], res["n1"], res["n2"] - res["n1"], res["w"],
                                      res["duration"], res.get("journal_fs", "?")))
     return "\n".join(lines)

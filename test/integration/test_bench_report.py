@@ -173,6 +173,16 @@ def test_docs_page_points_to_the_source_report(data):
     assert "\n## Machine\n" not in page and "\n### Machine\n" in page
 
 
+def test_docs_page_keeps_the_counts_and_operations_sections(data):
+    old = ("# Benchmarks\n\nintro\n\n%s\n## Deterministic counts\nC1\n%s\n\n"
+           "%s\n## Operations: status scrape cost and guard latency during a logout burst\nO1\n%s\n\n"
+           "Run 2025 (full run)\n" % (report.COUNTS_BEGIN, report.COUNTS_END, report.OPS_BEGIN, report.OPS_END))
+    page = report.docs_page(report.render(data), "bench/results/20260101T000000Z.md", old)
+    assert "\nC1\n" in page and "\nO1\n" in page and "Run 2025" not in page
+    assert page.index("\nC1\n") < page.index("\nO1\n") < page.index("\n### Machine\n")
+    assert "bash bench/run.sh --scrape" in page and "bash bench/run.sh --burst" in page
+
+
 def test_a_busy_machine_is_said_so(data):
     text = report.render(data)
     assert "The machine was busy" not in text

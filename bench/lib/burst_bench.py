@@ -1,0 +1,205 @@
+"""`--burst`: the guard's latency while a burst of back-channel logouts
+arrives, with `BCLStore shm` and with `BCLStore shm file=` (the durable
+store: a journal, fdatasync'ed before the OP gets 200, outside the store's
+lock by group commit; issue 13 item 7).
+
+One run = one fresh frontend (event MPM by default, empty store):
+
+- the wiring check of the guard benchmark (a filled cookie is bound, a
+  revoked one refused) gives the measured cookie;
+- guard load: wrk, GET /on/small.txt with that cookie (bound, not revoked:
+  the guard looks it up and lets it through), C connections, each pausing
+  P ms before each request (bench/lua/pace.lua), for D seconds: a steady
+  rate, not a flood, so the latency is the guard's path and its lock, not
+  a queue for the CPU;
+- with a burst: a second wrk, started 1 s before the guard's and ending
+  1 s after it, POSTs distinct valid RS256 logout tokens (each a new sid,
+  sub and jti; never a replay) to /bcl-rs256, B connections, each pausing
+  Q ms between logouts; every answer must be 200;
+- the status page before and after gives the logouts accepted and the
+  journal's fdatasync calls (`bcl_journal_syncs_total`: the logouts' and
+  the 5-second maintenance's).
+
+Four kinds of run, {shm, shm file=} x {no burst, burst}, one after the
+other, the whole set repeated R times: drift of a shared machine hits
+every kind alike; the spread over the R repeats is reported. The journal
+is on the file system of the system temp dir (the report says which).
+"""
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+
+import bulk_tokens
+import guard_bench
+import harness
+import machine
+import scrape_bench
+import servers
+import wrk
+
+KINDS = (("shm", False), ("shm", True), ("shm file=", False), ("shm file=", True))
+_METRIC = re.compile(r"^(bcl_[a-z_]+) (\d+)$", re.M)
+
+
+def status_counters(h):
+    r = harness.client().get(h.url("/bcl-status"), timeout=30)
+    if r.status_code != 200:
+        raise RuntimeError("burst: status page answered %d" % r.status_code)
+    return {k: int(v) for k, v in _METRIC.findall(r.text)}
+
+
+def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens):
+    jdir = scrape_bench.journal_dir("bcl-bench-burst-") if store == "shm file=" else None
+    line = "BCLStore shm capacity=%d" % (2 * ntokens + 10000)
+    if jdir:
+        line += " file=%s" % os.path.join(jdir, "journal")
+    h, rc, out = servers.new_frontend(cfg.burst_mpm, line, backend_port, jwks_text)
+    if rc != 0:
+        h.cleanup()
+        raise RuntimeError("burst: frontend config refused: %s" % out)
+    res = {"store": store, "burst": burst, "store_line": line}
+    try:
+        h.start()
+        cookie = guard_bench.check_wiring(h)
+        before = status_counters(h)
+        res["loadavg"] = machine.loadavg()
+        logouts, errors = {}, []
+
+        def post():
+            try:
+                logouts.update(wrk.run(h.url("/bcl-rs256"), cfg.burst_duration + 2, cfg.burst_logout_conns,
+                                       script="post_bodies+pace",
+                                       args=(body_file, 0, ntokens, 1, "/bcl-rs256", cfg.burst_logout_pace),
+                                       threads=1, workdir=h.dir))
+            except Exception as e:  # reported below
+                errors.append(str(e))
+        t = None
+        if burst:
+            t = threading.Thread(target=post)
+            t.start()
+            time.sleep(1)
+        guard = wrk.run(h.url("/on/small.txt"), cfg.burst_duration, cfg.burst_guard_conns,
+                        script="static+pace", args=(cfg.burst_guard_pace,), headers=["Cookie: " + cookie],
+                        threads=1, workdir=h.dir)
+        if t is not None:
+            t.join()
+        if errors:
+            raise RuntimeError("burst: the logouts' wrk: %s" % errors[0])
+        after = status_counters(h)
+        if guard["err_status"] or guard["errors"]:
+            raise RuntimeError("burst: guarded GETs: %d non-2xx, %d socket errors"
+                               % (guard["err_status"], guard["errors"]))
+        res["guard"] = {k: guard[k] for k in ("requests", "rps", "p50_us", "p90_us", "p99_us", "p999_us",
+                                               "max_us", "mean_us")}
+        delta = {k: after.get(k, 0) - before.get(k, 0) for k in
+                 ("bcl_tokens_accepted_total", "bcl_journal_syncs_total", "bcl_journal_appends_total",
+                  "bcl_tokens_replayed_total")}
+        res["counters"] = delta
+        if burst:
+            if logouts["err_status"] or logouts["errors"] or logouts["replays"]:
+                raise RuntimeError("burst: logouts: %d non-200, %d socket errors, %d replay rounds "
+                                   "(raise --burst-tokens)" % (logouts["err_status"], logouts["errors"],
+                                                               logouts["replays"]))
+            if delta["bcl_tokens_accepted_total"] != logouts["requests"] or delta["bcl_tokens_replayed_total"]:
+                raise RuntimeError("burst: %d logouts answered, %d accepted, %d replays"
+                                   % (logouts["requests"], delta["bcl_tokens_accepted_total"],
+                                      delta["bcl_tokens_replayed_total"]))
+            res["logouts"] = {k: logouts[k] for k in ("requests", "rps", "p50_us", "p90_us", "p99_us",
+                                                      "p999_us", "max_us", "mean_us")}
+    finally:
+        h.cleanup()
+        if jdir:
+            shutil.rmtree(jdir, ignore_errors=True)
+    return res
+
+
+def run(cfg, backend_port, jwks_text, workdir, log, rsa_key):
+    t0 = time.time()
+    toks = bulk_tokens.make_tokens("RS256", cfg.burst_tokens, servers.ISSUER, servers.CLIENT_ID,
+                                   key=rsa_key, prefix="burst-%s" % secrets.token_hex(4))
+    body_file = bulk_tokens.write_bodies(os.path.join(workdir, "burst-tokens.txt"), toks)
+    log("  burst: %d RS256 tokens signed in %.1fs" % (len(toks), time.time() - t0))
+    jdir = scrape_bench.journal_dir("bcl-bench-burst-")
+    fs = scrape_bench.fs_type(jdir)
+    shutil.rmtree(jdir, ignore_errors=True)
+    res = {"mpm": cfg.burst_mpm, "duration": cfg.burst_duration, "reps": cfg.burst_reps,
+           "guard_conns": cfg.burst_guard_conns, "guard_pace_ms": cfg.burst_guard_pace,
+           "logout_conns": cfg.burst_logout_conns, "logout_pace_ms": cfg.burst_logout_pace,
+           "tokens": len(toks), "journal_fs": fs, "runs": []}
+    for rep in range(cfg.burst_reps):
+        for store, burst in KINDS:
+            r = _one(cfg, store, burst, backend_port, jwks_text, body_file, len(toks))
+            r["rep"] = rep
+            res["runs"].append(r)
+            g = r["guard"]
+            msg = "  burst %d/%d: %s, %s: guard p50/p99/p99.9 %d/%d/%d us (%.0f req/s)" % (
+                rep + 1, cfg.burst_reps, store, "burst" if burst else "no burst",
+                g["p50_us"], g["p99_us"], g["p999_us"], g["rps"])
+            if burst:
+                lo = r["logouts"]
+                msg += "; %d logouts (%.0f/s) p50/p99 %d/%d us, %d fdatasync" % (
+                    lo["requests"], lo["rps"], lo["p50_us"], lo["p99_us"],
+                    r["counters"]["bcl_journal_syncs_total"])
+            log(msg + "; load %s" % r["loadavg"])
+    return res
+
+
+def _med(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2.0
+
+
+def _cell(xs, fmt="{:,.0f}"):
+    """median (min to max) over the repeats"""
+    if len(xs) == 1:
+        return fmt.format(xs[0])
+    return "%s (%s to %s)" % (fmt.format(_med(xs)), fmt.format(min(xs)), fmt.format(max(xs)))
+
+
+def table(res):
+    lines = ["| store | logout burst | guard p50 (us) | guard p99 (us) | guard p99.9 (us) | guard req/s "
+             "| logouts/s | logout p50 (us) | logout p99 (us) | logout p99.9 (us) "
+             "| fdatasync per run | logouts per fdatasync | load average (1 min) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for store, burst in KINDS:
+        rs = [r for r in res["runs"] if r["store"] == store and r["burst"] == burst]
+        if not rs:
+            continue
+        g = [r["guard"] for r in rs]
+        cells = ["`BCLStore %s`" % store, "yes" if burst else "no",
+                 _cell([x["p50_us"] for x in g]), _cell([x["p99_us"] for x in g]),
+                 _cell([x["p999_us"] for x in g]), _cell([x["rps"] for x in g])]
+        if burst:
+            lo = [r["logouts"] for r in rs]
+            cells += [_cell([x["rps"] for x in lo]), _cell([x["p50_us"] for x in lo]),
+                      _cell([x["p99_us"] for x in lo]), _cell([x["p999_us"] for x in lo])]
+        else:
+            cells += ["", "", "", ""]
+        syncs = [r["counters"]["bcl_journal_syncs_total"] for r in rs]
+        if store == "shm file=":
+            cells.append(_cell(syncs))
+            if burst:
+                cells.append(_cell([r["logouts"]["requests"] / float(max(1, r["counters"]["bcl_journal_syncs_total"]))
+                                    for r in rs], "{:,.1f}"))
+            else:
+                cells.append("")
+        else:
+            cells += ["", ""]
+        loads = [float(r["loadavg"].split()[0]) for r in rs]
+        cells.append("%.1f to %.1f" % (min(loads), max(loads)))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(
+        "Each cell: median of %d runs (min to max). Guard: wrk, `GET /on/small.txt` with a bound, "
+        "unrevoked cookie, %d connections each pausing %s ms between requests, %d s per run. Burst: "
+        "distinct RS256 logouts to `/bcl-rs256`, %d connections each pausing %s ms, from 1 s before to "
+        "1 s after the guard's run, every answer 200. %s MPM, a fresh httpd per run. fdatasync: the "
+        "journal's `bcl_journal_syncs_total` over the run (the logouts' and the 5-second maintenance's). "
+        "Journal on %s."
+        % (res["reps"], res["guard_conns"], res["guard_pace_ms"], res["duration"], res["logout_conns"],
+           res["logout_pace_ms"], res["mpm"], res["journal_fs"]))
+    return "\n".join(lines)
