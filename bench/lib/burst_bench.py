@@ -117,6 +117,14 @@ def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens):
 
 
 def run(cfg, backend_port, jwks_text, workdir, log, rsa_key):
+    # the most a burst can post (no connection waits for an answer): every
+    # token must be new, or the receiver's replay path would be measured
+    most = int(cfg.burst_logout_conns * 1000.0 / cfg.burst_logout_pace * (cfg.burst_duration + 2)) + 1
+    if cfg.burst_tokens < most:
+        raise RuntimeError("--burst-tokens %d: a burst can post up to %d logouts (%d connections, a %s ms "
+                           "pause, %d s): sign at least that many"
+                           % (cfg.burst_tokens, most, cfg.burst_logout_conns, cfg.burst_logout_pace,
+                              cfg.burst_duration + 2))
     t0 = time.time()
     toks = bulk_tokens.make_tokens("RS256", cfg.burst_tokens, servers.ISSUER, servers.CLIENT_ID,
                                    key=rsa_key, prefix="burst-%s" % secrets.token_hex(4))
