@@ -103,7 +103,10 @@ def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens):
                 raise RuntimeError("burst: logouts: %d non-200, %d socket errors, %d replay rounds "
                                    "(raise --burst-tokens)" % (logouts["err_status"], logouts["errors"],
                                                                logouts["replays"]))
-            if delta["bcl_tokens_accepted_total"] != logouts["requests"] or delta["bcl_tokens_replayed_total"]:
+            # wrk stops at its deadline with up to one request per
+            # connection sent and not yet answered: httpd may still accept it
+            extra = delta["bcl_tokens_accepted_total"] - logouts["requests"]
+            if not 0 <= extra <= cfg.burst_logout_conns or delta["bcl_tokens_replayed_total"]:
                 raise RuntimeError("burst: %d logouts answered, %d accepted, %d replays"
                                    % (logouts["requests"], delta["bcl_tokens_accepted_total"],
                                       delta["bcl_tokens_replayed_total"]))
@@ -191,7 +194,8 @@ def table(res):
         if store == "shm file=":
             cells.append(_cell(syncs))
             if burst:
-                cells.append(_cell([r["logouts"]["requests"] / float(max(1, r["counters"]["bcl_journal_syncs_total"]))
+                cells.append(_cell([r["counters"]["bcl_tokens_accepted_total"]
+                                    / float(max(1, r["counters"]["bcl_journal_syncs_total"]))
                                     for r in rs], "{:,.1f}"))
             else:
                 cells.append("")
@@ -206,7 +210,8 @@ def table(res):
         "unrevoked cookie, %d connections each pausing %s ms between requests, %d s per run. Burst: "
         "distinct RS256 logouts to `/bcl-rs256`, %d connections each pausing %s ms, from 1 s before to "
         "1 s after the guard's run, every answer 200. %s MPM, a fresh httpd per run. fdatasync: the "
-        "journal's `bcl_journal_syncs_total` over the run (the logouts' and the 5-second maintenance's). "
+        "journal's `bcl_journal_syncs_total` over the run (the logouts' and the 5-second maintenance's); "
+        "logouts per fdatasync: `bcl_tokens_accepted_total` over the run / that. "
         "Journal on %s."
         % (res["reps"], res["guard_conns"], res["guard_pace_ms"], res["duration"], res["logout_conns"],
            res["logout_pace_ms"], res["mpm"], res["journal_fs"]))
