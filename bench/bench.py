@@ -88,7 +88,7 @@ def parse_args(argv):
                    help="W,N1,N2 for --counts: warm-up requests, then per request = "
                         "(count over N2 - count over N1) / (N2-N1) (default 10,20,120)")
     p.add_argument("--counts-keep", metavar="DIR",
-                   help="with --counts: keep callgrind's dumps and strace's trace in DIR "
+                   help="with --counts, --scrape or --burst: keep callgrind's dumps and strace's traces in DIR "
                         "(callgrind_annotate them for a profile)")
     p.add_argument("--scrape", action="store_true",
                    help="only the status scrape's cost at 10 and 1,000,000 records: instructions "
@@ -118,6 +118,9 @@ def parse_args(argv):
                    help="with --burst: ms each logout connection pauses between logouts (default 2)")
     p.add_argument("--burst-tokens", type=int, default=15000,
                    help="with --burst: distinct RS256 tokens signed (default 15000; a run never replays one)")
+    p.add_argument("--burst-trace", action=argparse.BooleanOptionalAction, default=True,
+                   help="with --burst: one more shm file= burst run with every httpd thread under "
+                        "strace, counting fdatasync calls made while an fcntl lock is held (default on)")
     p.add_argument("--skip", default="", help="phases to leave out: guard, callgrind, receiver, openssl")
     p.add_argument("--render", metavar="JSON",
                    help="measure nothing: write the Markdown report of an earlier run's JSON again "

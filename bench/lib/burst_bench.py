@@ -29,6 +29,8 @@ import os
 import re
 import secrets
 import shutil
+import signal
+import subprocess
 import threading
 import time
 
@@ -51,7 +53,85 @@ def status_counters(h):
     return {k: int(v) for k, v in _METRIC.findall(r.text)}
 
 
-def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens):
+def _httpd_tids(parent):
+    """Every thread of httpd: the parent's and its children's."""
+    pids = [parent]
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == parent:
+                        pids.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    tids = []
+    for pid in pids:
+        try:
+            tids += [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+        except OSError:
+            pass
+    return tids
+
+
+_TRACE = re.compile(r"^(\d+)\s+(\d+\.\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()(.*)$")
+
+
+def parse_lock_trace(path):
+    """From `strace -f -ttt -T -e trace=fcntl,fdatasync,fsync` of every
+    httpd thread: the fdatasync/fsync calls, those that began while their
+    thread held an fcntl lock (the store's `Mutex file:` lock: F_SETLKW
+    F_WRLCK returned 0, F_UNLCK not yet called), and how long the lock was
+    held: every hold, and the holds during which a sync ran (a guarded
+    request waiting for the lock waits that long)."""
+    held, pending = {}, {}
+    res = {"syncs": {}, "syncs_under_lock": {}, "locks": 0}
+    sync_s, holds, sync_holds = [], [], []
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = _TRACE.match(line)
+            if not m:
+                continue
+            tid, ts = int(m.group(1)), float(m.group(2))
+            resumed, call, rest = m.group(3), m.group(4), m.group(5)
+            name = resumed or call
+            tm = re.search(r"<(\d+\.\d+)>\s*$", rest)
+            done = "unfinished" not in rest
+            if name in ("fdatasync", "fsync"):
+                if call:
+                    res["syncs"][name] = res["syncs"].get(name, 0) + 1
+                    if tid in held:
+                        res["syncs_under_lock"][name] = res["syncs_under_lock"].get(name, 0) + 1
+                        held[tid][1] = True
+                if tm and done:
+                    sync_s.append(float(tm.group(1)))
+            elif name == "fcntl":
+                if call and ("F_SETLKW" in rest or "F_SETLK," in rest):
+                    pending[tid] = "F_UNLCK" not in rest
+                if tid in pending and done:
+                    lock = pending.pop(tid)
+                    if re.search(r"\)\s+=\s+0\b", rest):
+                        if lock:
+                            # held from the call's return
+                            held[tid] = [ts + (float(tm.group(1)) if tm and call else 0.0), False]
+                            res["locks"] += 1
+                        elif tid in held:
+                            since, synced = held.pop(tid)
+                            holds.append(ts - since)
+                            if synced:
+                                sync_holds.append(ts - since)
+    sync_s.sort()
+    holds.sort()
+    res["sync_ms_p50"] = sync_s[len(sync_s) // 2] * 1e3 if sync_s else None
+    res["sync_ms_max"] = sync_s[-1] * 1e3 if sync_s else None
+    res["hold_ms_p50"] = holds[len(holds) // 2] * 1e3 if holds else None
+    res["hold_ms_p999"] = holds[min(len(holds) - 1, int(len(holds) * 0.999))] * 1e3 if holds else None
+    res["hold_ms_max"] = holds[-1] * 1e3 if holds else None
+    res["holds_over_1ms"] = sum(1 for h in holds if h > 0.001)
+    res["sync_hold_ms"] = [round(h * 1e3, 2) for h in sorted(sync_holds)]
+    return res
+
+
+def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens, trace=None):
     jdir = scrape_bench.journal_dir("bcl-bench-burst-") if store == "shm file=" else None
     line = "BCLStore shm capacity=%d" % (2 * ntokens + 10000)
     if jdir:
@@ -64,6 +144,14 @@ def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens):
     try:
         h.start()
         cookie = guard_bench.check_wiring(h)
+        tracer = None
+        if trace:
+            tids = _httpd_tids(h.proc.pid)
+            argv = ["strace", "-f", "-qq", "--seccomp-bpf", "-ttt", "-T", "-e", "trace=fcntl,fdatasync,fsync", "-o", trace]
+            for t in tids:
+                argv += ["-p", str(t)]
+            tracer = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(2)   # attached to every thread
         before = status_counters(h)
         res["loadavg"] = machine.loadavg()
         logouts, errors = {}, []
@@ -89,6 +177,9 @@ def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens):
         if errors:
             raise RuntimeError("burst: the logouts' wrk: %s" % errors[0])
         after = status_counters(h)
+        if tracer is not None:
+            tracer.send_signal(signal.SIGINT)   # detaches; httpd runs on
+            tracer.wait(timeout=60)
         if guard["err_status"] or guard["errors"]:
             raise RuntimeError("burst: guarded GETs: %d non-2xx, %d socket errors"
                                % (guard["err_status"], guard["errors"]))
@@ -96,7 +187,7 @@ def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens):
                                                "max_us", "mean_us")}
         delta = {k: after.get(k, 0) - before.get(k, 0) for k in
                  ("bcl_tokens_accepted_total", "bcl_journal_syncs_total", "bcl_journal_appends_total",
-                  "bcl_tokens_replayed_total")}
+                  "bcl_tokens_replayed_total", "bcl_journal_compactions_total")}
         res["counters"] = delta
         if burst:
             if logouts["err_status"] or logouts["errors"] or logouts["replays"]:
@@ -155,7 +246,33 @@ def run(cfg, backend_port, jwks_text, workdir, log, rsa_key):
                     lo["requests"], lo["rps"], lo["p50_us"], lo["p99_us"],
                     r["counters"]["bcl_journal_syncs_total"])
             log(msg + "; load %s" % r["loadavg"])
+    if cfg.burst_trace:
+        trace = os.path.join(workdir, "burst-strace.txt")
+        r = _one(cfg, "shm file=", True, backend_port, jwks_text, body_file, len(toks), trace=trace)
+        r["trace"] = parse_lock_trace(trace)
+        if cfg.counts_keep:
+            os.makedirs(cfg.counts_keep, exist_ok=True)
+            shutil.copy(trace, cfg.counts_keep)
+        res["traced"] = r
+        log("  burst under strace (shm file=): %s" % _trace_text(r))
     return res
+
+
+def _calls(d):
+    return ", ".join("%d %s" % (v, k) for k, v in sorted(d.items())) or "none"
+
+
+def _trace_text(t):
+    tr = t["trace"]
+    return ("%d logouts accepted, %d `bcl_journal_syncs_total`, %d `bcl_journal_compactions_total`; traced: %s; **made while the thread "
+            "held the store's lock: %s**; %d lock holds, median %.3f ms, 99.9th percentile %.2f ms, "
+            "longest %.2f ms, %d over 1 ms; the holds with a sync inside: %s ms; an fdatasync took "
+            "%.2f ms (median), %.2f ms at most"
+            % (t["counters"]["bcl_tokens_accepted_total"], t["counters"]["bcl_journal_syncs_total"],
+               t["counters"].get("bcl_journal_compactions_total", 0), _calls(tr["syncs"]), _calls(tr["syncs_under_lock"]), tr["locks"], tr["hold_ms_p50"] or 0,
+               tr["hold_ms_p999"] or 0, tr["hold_ms_max"] or 0, tr["holds_over_1ms"],
+               ", ".join("%.2f" % x for x in tr["sync_hold_ms"]) or "none",
+               tr["sync_ms_p50"] or 0, tr["sync_ms_max"] or 0))
 
 
 def _med(xs):
@@ -215,4 +332,10 @@ def table(res):
         "Journal on %s."
         % (res["reps"], res["guard_conns"], res["guard_pace_ms"], res["duration"], res["logout_conns"],
            res["logout_pace_ms"], res["mpm"], res["journal_fs"]))
+    t = res.get("traced")
+    if t:
+        lines.append("")
+        lines.append("Under strace (one more `shm file=` run with the burst, every httpd thread traced for "
+                     "`fcntl`, `fdatasync`, `fsync` with `-ttt -T`; its latencies are not reported): "
+                     + _trace_text(t) + ".")
     return "\n".join(lines)
