@@ -147,7 +147,7 @@ def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens, trace=N
         tracer = None
         if trace:
             tids = _httpd_tids(h.proc.pid)
-            argv = ["strace", "-f", "-qq", "--seccomp-bpf", "-ttt", "-T", "-e", "trace=fcntl,fdatasync,fsync", "-o", trace]
+            argv = ["strace", "-f", "-qq", "-ttt", "-T", "-e", "trace=fcntl,fdatasync,fsync", "-o", trace]
             for t in tids:
                 argv += ["-p", str(t)]
             tracer = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -250,6 +250,12 @@ def run(cfg, backend_port, jwks_text, workdir, log, rsa_key):
         trace = os.path.join(workdir, "burst-strace.txt")
         r = _one(cfg, "shm file=", True, backend_port, jwks_text, body_file, len(toks), trace=trace)
         r["trace"] = parse_lock_trace(trace)
+        # the trace must hold the syncs the journal counted (strace attached
+        # to every thread), or "none under the lock" would mean nothing
+        if r["trace"]["syncs"].get("fdatasync", 0) < r["counters"]["bcl_journal_syncs_total"] or not r["trace"]["locks"]:
+            raise RuntimeError("burst: strace saw %s and %d lock holds; the journal counted %d fdatasync"
+                               % (_calls(r["trace"]["syncs"]), r["trace"]["locks"],
+                                  r["counters"]["bcl_journal_syncs_total"]))
         if cfg.counts_keep:
             os.makedirs(cfg.counts_keep, exist_ok=True)
             shutil.copy(trace, cfg.counts_keep)
