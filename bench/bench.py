@@ -121,6 +121,9 @@ def parse_args(argv):
     p.add_argument("--burst-trace", action=argparse.BooleanOptionalAction, default=True,
                    help="with --burst: one more shm file= burst run with every httpd thread under "
                         "strace, counting fdatasync calls made while an fcntl lock is held (default on)")
+    p.add_argument("--burst-compaction", type=int, default=0, metavar="N",
+                   help="with --burst: also fill a shm file= store with N bindings under strace and "
+                        "report how long each journal compaction holds the store's lock (default 0: not run)")
     p.add_argument("--skip", default="", help="phases to leave out: guard, callgrind, receiver, openssl")
     p.add_argument("--render", metavar="JSON",
                    help="measure nothing: write the Markdown report of an earlier run's JSON again "

@@ -131,6 +131,60 @@ def parse_lock_trace(path):
     return res
 
 
+def _attach_strace(h, trace):
+    argv = ["strace", "-f", "-qq", "-ttt", "-T", "-e", "trace=fcntl,fdatasync,fsync", "-o", trace]
+    for t in _httpd_tids(h.proc.pid):
+        argv += ["-p", str(t)]
+    tracer = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)   # attached to every thread
+    return tracer
+
+
+def compaction_holds(cfg, backend_port, jwks_text, workdir, log):
+    """--burst-compaction N: a durable store filled with N bindings while
+    strace watches every httpd thread; the journal is compacted as it grows
+    (each time it reaches 4 times its size after the last compaction), and
+    each compaction's fsyncs run inside a hold of the store's lock: their
+    lengths, with the live records each compaction wrote (BCL0703)."""
+    n = cfg.burst_compaction
+    jdir = scrape_bench.journal_dir("bcl-bench-compact-")
+    line = "BCLStore shm capacity=%d file=%s" % (n + 10000, os.path.join(jdir, "journal"))
+    h, rc, out = servers.new_frontend(cfg.burst_mpm, line, backend_port, jwks_text)
+    if rc != 0:
+        h.cleanup()
+        raise RuntimeError("burst: frontend config refused: %s" % out)
+    trace = os.path.join(workdir, "compaction-strace.txt")
+    try:
+        h.start()
+        tracer = _attach_strace(h, trace)
+        before = status_counters(h)
+        load = machine.loadavg()
+        mark = h.log_mark()
+        t0 = time.time()
+        guard_bench.fill_bindings(h, 0, n)
+        time.sleep(6)   # the maintenance after the last binding
+        secs = time.time() - t0
+        after = status_counters(h)
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=60)
+        compacted = [int(x) for x in re.findall(r"BCL0703: journal \S+ compacted: (\d+) live records",
+                                                h.log_since(mark))]
+    finally:
+        h.cleanup()
+        shutil.rmtree(jdir, ignore_errors=True)
+    tr = parse_lock_trace(trace)
+    if cfg.counts_keep:
+        os.makedirs(cfg.counts_keep, exist_ok=True)
+        shutil.copy(trace, cfg.counts_keep)
+    res = {"bindings": n, "seconds": secs, "loadavg": load, "trace": tr, "compacted_records": compacted,
+           "compactions": after.get("bcl_journal_compactions_total", 0)
+           - before.get("bcl_journal_compactions_total", 0)}
+    log("  compaction: %d bindings under strace in %.0fs: %d compactions (live records %s), holds with a "
+        "sync inside %s ms; syncs under the lock: %s" % (n, secs, res["compactions"], compacted,
+                                                        tr["sync_hold_ms"], _calls(tr["syncs_under_lock"])))
+    return res
+
+
 def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens, trace=None):
     jdir = scrape_bench.journal_dir("bcl-bench-burst-") if store == "shm file=" else None
     line = "BCLStore shm capacity=%d" % (2 * ntokens + 10000)
@@ -144,14 +198,7 @@ def _one(cfg, store, burst, backend_port, jwks_text, body_file, ntokens, trace=N
     try:
         h.start()
         cookie = guard_bench.check_wiring(h)
-        tracer = None
-        if trace:
-            tids = _httpd_tids(h.proc.pid)
-            argv = ["strace", "-f", "-qq", "-ttt", "-T", "-e", "trace=fcntl,fdatasync,fsync", "-o", trace]
-            for t in tids:
-                argv += ["-p", str(t)]
-            tracer = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(2)   # attached to every thread
+        tracer = _attach_strace(h, trace) if trace else None
         before = status_counters(h)
         res["loadavg"] = machine.loadavg()
         logouts, errors = {}, []
@@ -246,6 +293,8 @@ def run(cfg, backend_port, jwks_text, workdir, log, rsa_key):
                     lo["requests"], lo["rps"], lo["p50_us"], lo["p99_us"],
                     r["counters"]["bcl_journal_syncs_total"])
             log(msg + "; load %s" % r["loadavg"])
+    if cfg.burst_compaction:
+        res["compaction"] = compaction_holds(cfg, backend_port, jwks_text, workdir, log)
     if cfg.burst_trace:
         trace = os.path.join(workdir, "burst-strace.txt")
         r = _one(cfg, "shm file=", True, backend_port, jwks_text, body_file, len(toks), trace=trace)
@@ -344,4 +393,15 @@ def table(res):
         lines.append("Under strace (one more `shm file=` run with the burst, every httpd thread traced for "
                      "`fcntl`, `fdatasync`, `fsync` with `-ttt -T`; its latencies are not reported): "
                      + _trace_text(t) + ".")
+    c = res.get("compaction")
+    if c:
+        lines.append("")
+        lines.append(
+            "Compaction (`--burst-compaction %d`: a `shm file=` store filled with %d bindings under the same "
+            "strace, in %.0f s, load %s): %d compactions, writing %s live records; the store's lock "
+            "holds with a sync inside lasted %s ms; syncs made under the lock: %s."
+            % (c["bindings"], c["bindings"], c["seconds"], c["loadavg"], c["compactions"],
+               ", ".join("{:,}".format(x) for x in c["compacted_records"]) or "no",
+               ", ".join("%.2f" % x for x in c["trace"]["sync_hold_ms"]) or "none",
+               _calls(c["trace"]["syncs_under_lock"])))
     return "\n".join(lines)
