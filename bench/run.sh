@@ -26,8 +26,11 @@
 #                fill. Not in CI.
 #   --burst      the guard's p50/p99/p99.9 latency during a burst of RS256
 #                logouts, with BCLStore shm and shm file= (journal on disk),
-#                the logouts' latency and the fdatasync count; a few
-#                minutes. Not in CI.
+#                the logouts' latency and the fdatasync count, and a run
+#                under strace: fdatasync calls made while the store's lock
+#                is held (--burst-compaction N: the lock holds of journal
+#                compactions while N bindings are made); a few minutes.
+#                Not in CI.
 #
 # Needs: the module built (this script runs `make` when it is missing or
 # older than its sources), /usr/sbin/apache2, wrk, openssl, Debian's
