@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "lib"))
 sys.path.insert(1, os.path.join(os.path.dirname(HERE), "test", "integration"))
 
 import callgrind_bench  # noqa: E402
+import burst_bench  # noqa: E402
 import counts  # noqa: E402
 import guard_bench  # noqa: E402
 import harness  # noqa: E402
@@ -28,6 +29,7 @@ import keys  # noqa: E402
 import machine  # noqa: E402
 import receiver_bench  # noqa: E402
 import report  # noqa: E402
+import scrape_bench  # noqa: E402
 import servers  # noqa: E402
 import stores  # noqa: E402
 import wrk  # noqa: E402
@@ -86,8 +88,42 @@ def parse_args(argv):
                    help="W,N1,N2 for --counts: warm-up requests, then per request = "
                         "(count over N2 - count over N1) / (N2-N1) (default 10,20,120)")
     p.add_argument("--counts-keep", metavar="DIR",
-                   help="with --counts: keep callgrind's dumps and strace's trace in DIR "
+                   help="with --counts, --scrape or --burst: keep callgrind's dumps and strace's traces in DIR "
                         "(callgrind_annotate them for a profile)")
+    p.add_argument("--scrape", action="store_true",
+                   help="only the status scrape's cost at 10 and 1,000,000 records: instructions "
+                        "(callgrind) and system calls (strace) per scrape, and time per scrape (wrk), "
+                        "Prometheus and JSON (a few minutes; not in CI)")
+    p.add_argument("--scrape-max", type=int, default=1000000,
+                   help="with --scrape: the largest store measured, in bindings (default 1000000)")
+    p.add_argument("--scrape-reps", type=int, default=3,
+                   help="with --scrape: wall-clock runs per format and level (default 3)")
+    p.add_argument("--scrape-duration", type=int, default=3,
+                   help="with --scrape: seconds per wall-clock run (default 3)")
+    p.add_argument("--burst", action="store_true",
+                   help="only the guard's latency (p50/p99/p99.9) during a burst of RS256 logouts, "
+                        "BCLStore shm and shm file= (journal on disk), with the logouts' latency and "
+                        "fdatasync count (a few minutes; not in CI)")
+    p.add_argument("--burst-mpm", default="event", help="with --burst: the MPM (default event)")
+    p.add_argument("--burst-duration", type=int, default=5,
+                   help="with --burst: seconds of guard load per run (default 5); the burst lasts 2 s more")
+    p.add_argument("--burst-reps", type=int, default=3, help="with --burst: repeats of the four runs (default 3)")
+    p.add_argument("--burst-guard-conns", type=int, default=8,
+                   help="with --burst: wrk connections for the guarded GETs (default 8)")
+    p.add_argument("--burst-guard-pace", type=float, default=2,
+                   help="with --burst: ms each guard connection pauses between requests (default 2)")
+    p.add_argument("--burst-logout-conns", type=int, default=4,
+                   help="with --burst: wrk connections posting logouts (default 4)")
+    p.add_argument("--burst-logout-pace", type=float, default=2,
+                   help="with --burst: ms each logout connection pauses between logouts (default 2)")
+    p.add_argument("--burst-tokens", type=int, default=15000,
+                   help="with --burst: distinct RS256 tokens signed (default 15000; a run never replays one)")
+    p.add_argument("--burst-trace", action=argparse.BooleanOptionalAction, default=True,
+                   help="with --burst: one more shm file= burst run with every httpd thread under "
+                        "strace, counting fdatasync calls made while an fcntl lock is held (default on)")
+    p.add_argument("--burst-compaction", type=int, default=0, metavar="N",
+                   help="with --burst: also fill a shm file= store with N bindings under strace and "
+                        "report how long each journal compaction holds the store's lock (default 0: not run)")
     p.add_argument("--skip", default="", help="phases to leave out: guard, callgrind, receiver, openssl")
     p.add_argument("--render", metavar="JSON",
                    help="measure nothing: write the Markdown report of an earlier run's JSON again "
@@ -177,10 +213,59 @@ def main_counts(cfg):
     return 0
 
 
+def main_ops(cfg, name, runner, table):
+    """--scrape / --burst: one operations measurement, printed; writes
+    bench/results/<stamp>-NAME.md and .json. docs/BENCHMARKS.md's section
+    "Operations" is written by hand from them."""
+    started = time.time()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+    def log(msg):
+        print("[%5.0fs] %s" % (time.time() - started, msg), flush=True)
+
+    harness.require_module()
+    os.makedirs(cfg.out, exist_ok=True)
+    rsa_key = keys.new_key("rsa", "bench-rsa")
+    jwks_text = json.dumps(keys.jwks_doc([rsa_key]))
+    load0 = machine.loadavg()
+    log("%s: load average %s" % (name, load0))
+    backend = servers.start_backend()
+    workdir = harness.make_tmpdir("bcl-bench-%s-" % name)
+    try:
+        res = runner(cfg, backend.port, jwks_text, workdir, log, rsa_key)
+    finally:
+        backend.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+    res["stamp"] = stamp
+    res["machine"] = machine.machine()
+    res["machine"]["loadavg_at_start"] = load0
+    res["machine"]["loadavg_at_end"] = machine.loadavg()
+    res["versions"] = machine.versions(REPO, harness.APACHE2, wrk.version())
+    text = table(res)
+    base = os.path.join(cfg.out, "%s-%s" % (stamp, name))
+    with open(base + ".json", "w") as f:
+        json.dump(res, f, indent=1, sort_keys=True)
+    with open(base + ".md", "w") as f:
+        f.write("%s run %s (module %s), %.0f seconds; load average %s at the start, %s at the end; "
+                "%s cores of %s.\n\n%s\n" % (name, stamp, res["versions"].get("module", "?"),
+                                              time.time() - started, load0,
+                                              res["machine"]["loadavg_at_end"],
+                                              res["machine"]["cores"], res["machine"]["cpu"], text))
+    print(text)
+    log("done; %s.md" % os.path.relpath(base, REPO))
+    return 0
+
+
 def main(argv):
     cfg = parse_args(argv)
     if cfg.counts:
         return main_counts(cfg)
+    if cfg.scrape:
+        return main_ops(cfg, "scrape",
+                        lambda c, port, jwks, wd, log, key: scrape_bench.run(c, port, jwks, wd, log),
+                        scrape_bench.table)
+    if cfg.burst:
+        return main_ops(cfg, "burst", burst_bench.run, burst_bench.table)
     if cfg.render:
         with open(cfg.render) as f:
             data = json.load(f)

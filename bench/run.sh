@@ -19,12 +19,24 @@
 #                env modes), the trivial POST and the RS256 receiver, each
 #                with the difference against its unguarded twin; prints
 #                the table (CI runs it; see docs/BENCHMARKS.md).
+#   --scrape     a status scrape's cost (Prometheus and JSON) with 10 and
+#                with 1,000,000 records: instructions and system calls per
+#                scrape (callgrind, strace, after a journal replay) and time
+#                and httpd CPU per scrape (wrk); a few minutes, mostly the
+#                fill. Not in CI.
+#   --burst      the guard's p50/p99/p99.9 latency during a burst of RS256
+#                logouts, with BCLStore shm and shm file= (journal on disk),
+#                the logouts' latency and the fdatasync count, and a run
+#                under strace: fdatasync calls made while the store's lock
+#                is held (--burst-compaction N: the lock holds of journal
+#                compactions while N bindings are made); a few minutes.
+#                Not in CI.
 #
 # Needs: the module built (this script runs `make` when it is missing or
 # older than its sources), /usr/sbin/apache2, wrk, openssl, Debian's
 # /usr/bin/python3 with python3-cryptography, python3-jwcrypto and
-# python3-requests; valgrind for the callgrind phase and --counts, strace
-# for --counts; memcached and
+# python3-requests; valgrind for the callgrind phase, --counts and --scrape,
+# strace for --counts and --scrape; memcached and
 # redis-server for those rows. Run it on a
 # quiet machine; it starts its own httpd instances on free loopback ports.
 set -euo pipefail

@@ -523,6 +523,8 @@ Reproduce on your own machine (Debian 12, the module built):
     bash bench/run.sh            # the full run, about 10 minutes
     bash bench/run.sh --smoke    # under a minute: checks the scripts, numbers mean little
     bash bench/run.sh --counts   # seconds: instructions and system calls per request
+    bash bench/run.sh --scrape   # minutes: a status scrape's cost at 10 and 1,000,000 records
+    bash bench/run.sh --burst    # minutes: guard latency during a logout burst, shm and shm file=
     bash bench/run.sh --help     # fills, durations, connections, MPMs, stores
 
 Each run writes `bench/results/<timestamp>.md` (and `.json` with every
@@ -556,17 +558,22 @@ from `{source}`).
 
 COUNTS_BEGIN = "<!-- counts: kept by bench.py when a full run rewrites this page -->"
 COUNTS_END = "<!-- /counts -->"
+# the operations section (--scrape, --burst), written by hand from those runs
+OPS_BEGIN = "<!-- ops: kept by bench.py when a full run rewrites this page -->"
+OPS_END = "<!-- /ops -->"
 
 
 def docs_page(report_text, source, old_page=""):
     """The docs page: intro, the counts section of the page it replaces
-    (between COUNTS_BEGIN and COUNTS_END, written from a --counts run), and
-    the full run's report."""
+    (between COUNTS_BEGIN and COUNTS_END, written from a --counts run), its
+    operations section (OPS_BEGIN .. OPS_END: --scrape, --burst), and the
+    full run's report."""
     body = report_text.split("\n", 1)[1] if report_text.startswith("# ") else report_text
     # one level down, under the page's own title
     body = "\n".join(("#" + l) if l.startswith("#") else l for l in body.splitlines())
     kept = ""
-    a, b = old_page.find(COUNTS_BEGIN), old_page.find(COUNTS_END)
-    if 0 <= a < b:
-        kept = old_page[a:b + len(COUNTS_END)] + "\n\n"
+    for begin, end in ((COUNTS_BEGIN, COUNTS_END), (OPS_BEGIN, OPS_END)):
+        a, b = old_page.find(begin), old_page.find(end)
+        if 0 <= a < b:
+            kept += old_page[a:b + len(end)] + "\n\n"
     return DOCS_INTRO.format(source=source) + kept + body.lstrip("\n") + "\n"

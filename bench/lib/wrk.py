@@ -29,7 +29,8 @@ def _script(name, workdir):
     path = os.path.join(workdir, "%s-with-report.lua" % name)
     if not os.path.exists(path):
         with open(path, "w") as out:
-            for part in (name + ".lua", "report.lua"):
+            # "a+b": a.lua, then b.lua (e.g. "static+pace"), then report.lua
+            for part in [n + ".lua" for n in name.split("+")] + ["report.lua"]:
                 with open(os.path.join(LUA_DIR, part)) as f:
                     out.write(f.read())
                     out.write("\n")

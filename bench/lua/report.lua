@@ -22,9 +22,9 @@ function done(summary, latency, requests)
    io.write(string.format(
       'BENCHJSON {"duration_us":%.0f,"requests":%.0f,"bytes":%.0f,' ..
       '"err_connect":%.0f,"err_read":%.0f,"err_write":%.0f,"err_status":%.0f,"err_timeout":%.0f,' ..
-      '"p50_us":%.0f,"p90_us":%.0f,"p99_us":%.0f,"mean_us":%.1f,"max_us":%.0f,"replays":%.0f}\n',
+      '"p50_us":%.0f,"p90_us":%.0f,"p99_us":%.0f,"p999_us":%.0f,"mean_us":%.1f,"max_us":%.0f,"replays":%.0f}\n',
       summary.duration, summary.requests, summary.bytes,
       e.connect, e.read, e.write, e.status, e.timeout,
-      latency:percentile(50), latency:percentile(90), latency:percentile(99),
+      latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9),
       latency.mean, latency.max, replays))
 end

@@ -173,6 +173,16 @@ def test_docs_page_points_to_the_source_report(data):
     assert "\n## Machine\n" not in page and "\n### Machine\n" in page
 
 
+def test_docs_page_keeps_the_counts_and_operations_sections(data):
+    old = ("# Benchmarks\n\nintro\n\n%s\n## Deterministic counts\nC1\n%s\n\n"
+           "%s\n## Operations: status scrape cost and guard latency during a logout burst\nO1\n%s\n\n"
+           "Run 2025 (full run)\n" % (report.COUNTS_BEGIN, report.COUNTS_END, report.OPS_BEGIN, report.OPS_END))
+    page = report.docs_page(report.render(data), "bench/results/20260101T000000Z.md", old)
+    assert "\nC1\n" in page and "\nO1\n" in page and "Run 2025" not in page
+    assert page.index("\nC1\n") < page.index("\nO1\n") < page.index("\n### Machine\n")
+    assert "bash bench/run.sh --scrape" in page and "bash bench/run.sh --burst" in page
+
+
 def test_a_busy_machine_is_said_so(data):
     text = report.render(data)
     assert "The machine was busy" not in text
@@ -181,3 +191,28 @@ def test_a_busy_machine_is_said_so(data):
     data["machine"]["loadavg_at_start"] = "3.5 2.0 1.0"
     text = report.render(data)
     assert "The machine was busy with other work when the run started (1-minute load average 3.5 on 2 cores)" in text
+
+
+def test_lock_trace_counts_only_syncs_made_while_the_thread_holds_the_lock(tmp_path):
+    """bench --burst's strace reading: a sync by the thread that holds the
+    store's lock counts (and its hold is measured), one by another thread
+    while the lock is held elsewhere does not; split (unfinished/resumed)
+    calls are followed."""
+    import burst_bench
+    trace = tmp_path / "trace.txt"
+    trace.write_text(
+        "10 100.000000 fcntl(8, F_SETLKW, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=0}) = 0 <0.000010>\n"
+        "11 100.000100 fdatasync(20 <unfinished ...>\n"
+        "10 100.000200 fsync(22)       = 0 <0.004000>\n"
+        "11 100.000700 <... fdatasync resumed>) = 0 <0.000600>\n"
+        "10 100.005010 fcntl(8, F_SETLKW, {l_type=F_UNLCK, l_whence=SEEK_SET, l_start=0, l_len=0}) = 0 <0.000010>\n"
+        "11 100.006000 fcntl(8, F_SETLKW, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=0} <unfinished ...>\n"
+        "11 100.006500 <... fcntl resumed>) = 0 <0.000500>\n"
+        "11 100.006600 fcntl(8, F_SETLKW, {l_type=F_UNLCK, l_whence=SEEK_SET, l_start=0, l_len=0}) = 0 <0.000010>\n"
+        "11 100.007000 fdatasync(20)   = 0 <0.000700>\n")
+    res = burst_bench.parse_lock_trace(str(trace))
+    assert res["syncs"] == {"fdatasync": 2, "fsync": 1}
+    assert res["syncs_under_lock"] == {"fsync": 1}
+    assert res["locks"] == 2
+    assert res["sync_hold_ms"] == [5.0]
+    assert res["holds_over_1ms"] == 1
