@@ -127,8 +127,9 @@ static int journal_append(void *baton, const bcl_record_t *recs, int n, int sync
  * reads that count, and unless an fdatasync that began after that count
  * was reached has already finished (journal_durable, shared), syncs the
  * file itself: fdatasync flushes the file whichever descriptor asks, and a
- * compaction that replaced the file meanwhile synced its own copy. Many
- * logouts arriving together share one fdatasync. */
+ * compaction that replaced the file meanwhile synced its own copy.
+ * Logouts that arrive together each sync (in parallel, outside the lock):
+ * one skips its own only when a covering sync has already finished. */
 int bcl_store_shm_make_durable(server_rec *s)
 {
     shm_state_t *st = shm_state(s);
