@@ -3,7 +3,7 @@ survive kill -9 of every httpd process and a full stop/start; a damaged
 journal tail is reported and skipped; the file is private to httpd's User;
 maintenance compacts the journal off the request path.
 
-httpd proxies guarded locations to guard_app.py (test_guard.py's backend)
+httpd proxies guarded locations to guard_app.py (guard_env.py's backend)
 and binds sessions with BCLBindFrom response-header, so a session is
 refused after a restart only if both its binding and its revocation came
 back from the journal.
@@ -21,21 +21,12 @@ import pytest
 import harness
 import keys
 import promtext
-from test_guard import (Backend, Guard, LOCATIONS, MODULES, TAG_REVOKED, TAG_UNBOUND, assert_no_crash,
-                        guarded_location, receiver_location, uid)
+from guard_env import (Guard, LOCATIONS, MODULES, TAG_UNBOUND, assert_no_crash,
+                       guarded_location, receiver_location, uid)
 
 STATUS = "/bcl-status"
 FRAME = 88
 HEADER = 16
-
-
-@pytest.fixture(scope="module")
-def backend():
-    b = Backend()
-    try:
-        yield b
-    finally:
-        b.stop()
 
 
 def child_user():

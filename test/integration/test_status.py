@@ -15,20 +15,11 @@ import pytest
 import harness
 import keys
 import promtext
-from test_guard import (Backend, Guard, LOCATIONS, MODULES, TAG_REVOKED, guarded_location,
-                        receiver_location, uid)
+from guard_env import (Guard, LOCATIONS, MODULES, TAG_REVOKED, guarded_location, receiver_location,
+                       uid)
 
 STATUS = "/bcl-status"
 PROM_TYPE = "text/plain; version=0.0.4"
-
-
-@pytest.fixture(scope="module")
-def backend():
-    b = Backend()
-    try:
-        yield b
-    finally:
-        b.stop()
 
 
 def start_status_httpd(backend, op_keys, mpm="prefork", store="BCLStore shm capacity=5000\n"):
