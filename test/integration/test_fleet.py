@@ -1,4 +1,4 @@
-"""Fleet stores (PRODUCT.md section 2, issue 5): several httpd servers share
+"""Fleet stores (docs/fleet.md; issue 5): several httpd servers share
 their revocations and bindings through a real memcached or redis-server
 that the tests start on loopback, kill, and restart.
 

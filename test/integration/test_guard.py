@@ -1,11 +1,11 @@
-"""The guard and the store against a real httpd (PRODUCT.md sections 2, 3).
+"""The guard and the store against a real httpd (docs/guard.md, docs/store.md).
 
 httpd proxies several guarded locations to a small backend (guard_app.py)
 and receives logouts at /bcl; every scenario runs under prefork and event.
 What is asserted is what users see: status codes, Set-Cookie and Location
 headers, what the backend received, and the error log's tags.
 
-    cd /work/main && /usr/bin/python3 -m pytest -q test/integration/test_guard.py
+    /usr/bin/python3 -m pytest -q test/integration/test_guard.py
 """
 import concurrent.futures
 import http.client

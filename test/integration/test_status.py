@@ -1,4 +1,4 @@
-"""The status handler (PRODUCT.md section 4) and the mod_status section.
+"""The status handler (docs/status.md) and the mod_status section.
 
 One httpd (prefork: several child processes, so the counters must be
 shared) with a receiver, guarded locations in front of guard_app.py, the

@@ -1,6 +1,7 @@
 /* bcl_token_validate on signed (JWS) logout tokens: one test per rule of
- * OpenID Connect Back-Channel Logout 1.0 section 2.6 and PRODUCT.md section 1,
- * each asserting the reason code. Tokens are made at TH_NOW by the helpers. */
+ * OpenID Connect Back-Channel Logout 1.0 section 2.6 and docs/receiver.md
+ * ("Validation steps"), each asserting the reason code. Tokens are made at
+ * TH_NOW by the helpers. */
 #include <limits.h>
 #include <string.h>
 
