@@ -9,6 +9,7 @@ What the guard does is in docs/guard.md; the log tags are in docs/receiver.md's
 tag table.
 """
 import email.utils
+import os
 import http.cookiejar
 import threading
 import time
@@ -274,6 +275,22 @@ def assert_no_crash(h):
     text = h.log_text()
     for bad in ("exit signal", "Segmentation fault", "AddressSanitizer", "Assertion"):
         assert bad not in text, "httpd error log reports %r:\n%s" % (bad, text[-3000:])
+
+
+def children_of(pid):
+    """The PIDs whose parent is `pid` (from /proc)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(entry))
+    return kids
 
 
 def uid(prefix):

@@ -10,7 +10,7 @@ import shutil
 import harness
 import promtext
 from guard_env import Guard, uid
-from test_durable import kill9_all, restart, scrape, start_durable, state_dir
+from durable_env import kill9_all, restart, scrape, start_durable, state_dir
 
 
 def test_concurrent_logouts_share_syncs_and_survive_kill9(backend, op_keys):

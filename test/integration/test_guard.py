@@ -24,8 +24,9 @@ from conftest import ISSUER
 from guard_env import (BIND_HEADER, COOKIE, ENV_FROM_HEADERS, Guard, LOCATIONS, LOGLEVEL, MODULES,
                        MPMS, REDIRECT_URL, TAG_BAD_HEADER, TAG_BOUND, TAG_DROPPED, TAG_REPLAY,
                        TAG_REVOKED, TAG_STORE_FAILED, TAG_UNBOUND, assert_expiring,
-                       assert_no_bind_header, assert_no_crash, browser, cookie_attrs, env_headers,
-                       guarded_location, new_session_value, set_cookies, start_guard_httpd, uid)
+                       assert_no_bind_header, assert_no_crash, browser, children_of, cookie_attrs,
+                       env_headers, guarded_location, new_session_value, set_cookies,
+                       start_guard_httpd, uid)
 
 
 @pytest.fixture(scope="module", params=MPMS)
@@ -611,7 +612,7 @@ class TestConcurrency:
         for c in list(live.values())[:3]:
             guard.works("/app/", c)
         if guard.h.mpm == "prefork":
-            children = _children(guard.h.proc.pid)
+            children = children_of(guard.h.proc.pid)
             assert len(children) >= 2, "prefork should run several children: %r" % children
 
     def test_parallel_logouts_of_one_user(self, guard):
@@ -630,21 +631,6 @@ class TestConcurrency:
             guard.refused("/app/", c)
         after = guard.login("/app/", sid=uid("s"), sub=sub)
         guard.works("/app/", after)
-
-
-def _children(ppid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == ppid:
-            out.append(int(d))
-    return out
 
 
 # ---------------------------------------------------------------------------
