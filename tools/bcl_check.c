@@ -1,6 +1,7 @@
 /* bcl-check: validate a logout token offline, with the module's own core.
  * What an admin runs when an OP's logout tokens are refused. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,14 @@ static void stderr_log(void *baton, bcl_log_level_t level, const char *tag, cons
     fprintf(stderr, "bcl-check: %s: %s\n", tag, msg);
 }
 
-static int die(const char *fmt, const char *a, const char *b)
+static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int die(const char *fmt, ...)
 {
+    va_list ap;
     fprintf(stderr, "bcl-check: ");
-    fprintf(stderr, fmt, a, b);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
     return 2;
 }

@@ -203,7 +203,7 @@ static int add_verify_key(bcl_keyset_t *ks, json_t *key, int index,
         *err = apr_psprintf(p, "%s (kty %s) does not parse: %s", label, kty, why ? why : "unknown error");
         return -1;
     }
-    if (k->alg != NULL && bcl_alg_key_type(bcl_alg_from_name(k->alg)) != k->kty) {
+    if (k->alg != NULL && bcl_alg_key_type((bcl_alg_t)bcl_alg_from_name(k->alg)) != k->kty) {
         key_release(k);
         *err = apr_psprintf(p, "%s: its \"alg\" %s does not fit a %s key", label, alg, bcl_kty_name(k->kty));
         return -1;

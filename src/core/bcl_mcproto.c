@@ -46,8 +46,8 @@ size_t bcl_mc_store_command(char *out, size_t cap, const char *verb, const char 
     if (n < 0 || (size_t)n >= cap || cap - (size_t)n < len + 2)
         return 0;
     memcpy(out + n, data, len);
-    out[n + len] = '\r';
-    out[n + len + 1] = '\n';
+    out[(size_t)n + len] = '\r';
+    out[(size_t)n + len + 1] = '\n';
     return (size_t)n + len + 2;
 }
 

@@ -547,5 +547,5 @@ const command_rec bcl_directives[] = {
                       "redis HOST:PORT [OPTIONS]: where revocations are kept (global)"),
     AP_INIT_TAKE1("BCLRevocationLifetime", set_lifetime, NULL, RSRC_CONF,
                   "seconds a revocation (and a binding) is remembered (default 86400)"),
-    { NULL }
+    { 0 }
 };

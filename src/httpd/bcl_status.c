@@ -507,7 +507,7 @@ static int bcl_mod_status_hook(request_rec *r, int flags)
                APR_UINT64_T_FMT " of %u records (%.1f%% used)%s%s</dt></dl>\n",
                s.m.tokens_accepted, s.v.tokens_refused_total, s.v.sessions_refused_total, ap_escape_html(r->pool, s.store_kind),
                s.v.records_total, (unsigned)s.v.capacity,
-               s.v.capacity ? 100.0 * s.v.used / s.v.capacity : 0.0,
+               s.v.capacity ? 100.0 * (double)s.v.used / (double)s.v.capacity : 0.0,
                s.journal ? ", journal " : "", s.journal ? ap_escape_html(r->pool, s.journal) : "");
     return OK;
 }

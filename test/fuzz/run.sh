@@ -26,6 +26,11 @@
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=4 -workers=4"
 #   FUZZ_CORE_DIR  where the core's sources are (default src/core; e.g. a
 #                  patched copy, to try a fix)
+#   FUZZ_WERROR    1 (default): the warnings are errors, as in CI's
+#                  configure --enable-werror; 0: they are only printed
+#
+# Warnings: the project's list, read from configure.ac's BCL_WARN and
+# BCL_WARN_OFF lines, each kept when $CC takes it (as configure does).
 #
 # Reproduce a crash: $FUZZ_WORK/fuzz_<target> $FUZZ_WORK/artifacts/<target>/crash-...
 # Regenerate seeds and embedded keys: /usr/bin/python3 test/fuzz/gen_corpus.py
@@ -49,16 +54,31 @@ PKGS="apr-1 apr-util-1 cjose jansson openssl libcurl"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS) || { echo "pkg-config failed for: $PKGS" >&2; exit 1; }
 PKG_LIBS=$(pkg-config --libs $PKGS) || exit 1
 
-echo "== building in $WORK"
+# configure.ac's warning flags that $CC takes (BCL_CHECK_CFLAG's test:
+# clang only warns about an unknown warning option, hence -Werror).
+flag_ok() {
+    echo 'int bcl_flag_probe;' | $CC -Werror "$1" -x c -c -o /dev/null - 2>/dev/null
+}
+WARN=""
+for f in $(sed -n 's/^BCL_WARN(\[\(-W[^]]*\)\]).*/\1/p' "$TOP/configure.ac"); do
+    flag_ok "$f" && WARN="$WARN $f"
+done
+for f in $(sed -n 's/^BCL_WARN_OFF(\[\([^]]*\)\]).*/\1/p' "$TOP/configure.ac"); do
+    flag_ok "-W$f" && WARN="$WARN -Wno-$f"
+done
+[ -n "$WARN" ] || { echo "no warning flags read from $TOP/configure.ac" >&2; exit 1; }
+[ "${FUZZ_WERROR:-1}" = 0 ] || WARN="$WARN -Werror"
+
+echo "== building in $WORK (warnings:$WARN)"
 objs=""
 for src in "$CORE"/*.c "$HERE/fuzz_common.c"; do
     obj="$WORK/obj/$(basename "$src" .c).o"
-    $CC -g -O1 $SAN -fsanitize=fuzzer-no-link -std=gnu11 -Wall -Wextra \
+    $CC -g -O1 $SAN -fsanitize=fuzzer-no-link -std=gnu11 $WARN \
         -I"$CORE" -I"$HERE" $PKG_CFLAGS -c "$src" -o "$obj" || { echo "build failed: $src" >&2; exit 1; }
     objs="$objs $obj"
 done
 for t in $TARGETS; do
-    $CC -g -O1 $SAN -fsanitize=fuzzer -std=gnu11 -Wall -Wextra \
+    $CC -g -O1 $SAN -fsanitize=fuzzer -std=gnu11 $WARN \
         -I"$CORE" -I"$HERE" $PKG_CFLAGS "$HERE/fuzz_$t.c" $objs \
         -o "$WORK/fuzz_$t" $PKG_LIBS || { echo "build failed: fuzz_$t" >&2; exit 1; }
 done

@@ -1,5 +1,6 @@
-"""Shared fixtures: OP keys, the RP's decryption keys, and one httpd per test
-module with a receiver at several locations (one per policy)."""
+"""Shared fixtures: OP keys, the RP's decryption keys, one httpd per test
+module with a receiver at several locations (one per policy), and the
+guard suites' backend (guard_app.py; their drivers are in guard_env.py)."""
 import json
 import os
 import sys
@@ -9,6 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import backends  # noqa: E402
 import harness  # noqa: E402
 import keys  # noqa: E402
 import tokens  # noqa: E402
@@ -224,3 +226,14 @@ def receiver(op_keys, dec_keys):
         yield r
     finally:
         h.cleanup()
+
+
+@pytest.fixture(scope="module")
+def backend():
+    """guard_app.py in its own process (guard_env.Backend), one per test
+    module: what the guarded locations proxy to."""
+    b = backends.GuardApp()
+    try:
+        yield b
+    finally:
+        b.stop()

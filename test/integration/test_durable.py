@@ -3,7 +3,7 @@ survive kill -9 of every httpd process and a full stop/start; a damaged
 journal tail is reported and skipped; the file is private to httpd's User;
 maintenance compacts the journal off the request path.
 
-httpd proxies guarded locations to guard_app.py (test_guard.py's backend)
+httpd proxies guarded locations to guard_app.py (guard_env.py's backend)
 and binds sessions with BCLBindFrom response-header, so a session is
 refused after a restart only if both its binding and its revocation came
 back from the journal.
@@ -11,7 +11,6 @@ back from the journal.
     /usr/bin/python3 -m pytest -q test/integration/test_durable.py
 """
 import os
-import pwd
 import signal
 import subprocess
 import time
@@ -19,104 +18,12 @@ import time
 import pytest
 
 import harness
-import keys
 import promtext
-from test_guard import (Backend, Guard, LOCATIONS, MODULES, TAG_REVOKED, TAG_UNBOUND, assert_no_crash,
-                        guarded_location, receiver_location, uid)
+from durable_env import child_user, kill9_all, restart, scrape, start_durable, state_dir
+from guard_env import Guard, MODULES, TAG_UNBOUND, assert_no_crash, uid
 
-STATUS = "/bcl-status"
 FRAME = 88
 HEADER = 16
-
-
-@pytest.fixture(scope="module")
-def backend():
-    b = Backend()
-    try:
-        yield b
-    finally:
-        b.stop()
-
-
-def child_user():
-    """(uid, gid) httpd's children run as (the harness's User when root)."""
-    if os.geteuid() != 0:
-        return os.geteuid(), os.getegid()
-    for name in ("www-data", "daemon", "nobody"):
-        try:
-            pw = pwd.getpwnam(name)
-            return pw.pw_uid, pw.pw_gid
-        except KeyError:
-            continue
-    raise AssertionError("no user for httpd's children")
-
-
-def state_dir():
-    """A directory for the journal, owned by httpd's User, mode 0700."""
-    d = harness.make_tmpdir("bcl-state-")
-    uid_, gid = child_user()
-    os.chown(d, uid_, gid)
-    os.chmod(d, 0o700)
-    return d
-
-
-def start_durable(backend, op_keys, mpm, journal, capacity=2000):
-    h = harness.Httpd(mpm=mpm, modules=MODULES, loglevel="warn backchannel_logout:debug")
-    jwks = keys.write_jwks(h.path("jwks.json"), op_keys.jwks())
-    body = "BCLStore shm capacity=%d file=%s\n" % (capacity, journal) + receiver_location(jwks)
-    for path in ("/app/", "/strict/"):
-        extra, bind = LOCATIONS[path]
-        body += guarded_location(path, backend.port, extra, bind)
-    body += "<Location %s>\n    SetHandler backchannel-logout-status\n</Location>\n" % STATUS
-    h.configure(body)
-    h.start()
-    return h
-
-
-def children_of(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(entry))
-    return kids
-
-
-def kill9_all(h):
-    """SIGKILL to every httpd process of `h` (children first, then the
-    parent, so that nothing shuts down cleanly), then waits for the parent."""
-    parent = h.proc.pid
-    kids = children_of(parent)
-    assert kids, "httpd has no children to kill"
-    for pid in kids + [parent]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    h.proc.wait(timeout=10)
-    h.proc = None
-    deadline = time.time() + 10
-    while any(os.path.exists("/proc/%d" % k) for k in kids) and time.time() < deadline:
-        time.sleep(0.02)
-
-
-def restart(h):
-    mark = h.log_mark()
-    h.start()
-    h.wait_log("BCL0700", "replayed", since=mark)
-    return mark
-
-
-def scrape(h):
-    r = harness.client().get(h.url(STATUS), timeout=10)
-    assert r.status_code == 200
-    return promtext.parse(r.text)
 
 
 @pytest.mark.parametrize("mpm,rounds", [("event", 20), ("prefork", 8)])

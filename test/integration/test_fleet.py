@@ -1,4 +1,4 @@
-"""Fleet stores (PRODUCT.md section 2, issue 5): several httpd servers share
+"""Fleet stores (docs/fleet.md; issue 5): several httpd servers share
 their revocations and bindings through a real memcached or redis-server
 that the tests start on loopback, kill, and restart.
 
@@ -21,8 +21,8 @@ import pytest
 import fleet
 import harness
 import tokens
-from test_guard import (ENV_FROM_HEADERS, TAG_REPLAY, TAG_STORE_FAILED, Backend, Guard,
-                        assert_no_crash, env_headers, start_guard_httpd, uid)
+from guard_env import (ENV_FROM_HEADERS, TAG_REPLAY, TAG_STORE_FAILED, Guard, assert_no_crash,
+                       env_headers, start_guard_httpd, uid)
 
 TAG_STORE_DOWN = "BCL0205"
 TAG_NET_STORE = "BCL0600"
@@ -36,15 +36,6 @@ FLEET_LOCATIONS = {
     "/env/": (ENV_FROM_HEADERS, "env"),
     "/envopen/": (ENV_FROM_HEADERS + ["BCLStoreUnavailable open"], "env"),
 }
-
-
-@pytest.fixture(scope="module")
-def backend():
-    b = Backend()
-    try:
-        yield b
-    finally:
-        b.stop()
 
 
 class Fleet:

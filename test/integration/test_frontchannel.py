@@ -1,5 +1,5 @@
 """Front-channel logout (issue 15, items 1 and 3): `SetHandler
-frontchannel-logout`, PRODUCT.md section 5.
+frontchannel-logout`, docs/frontchannel.md.
 
 One httpd per MPM (prefork, event) with a durable store (`BCLStore shm
 file=`), the guard at /app/ in front of guard_app.py (bindings from its

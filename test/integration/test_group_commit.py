@@ -9,11 +9,11 @@ import shutil
 
 import harness
 import promtext
-from test_durable import backend, kill9_all, restart, scrape, start_durable, state_dir  # noqa: F401
-from test_guard import Guard, uid
+from guard_env import Guard, uid
+from durable_env import kill9_all, restart, scrape, start_durable, state_dir
 
 
-def test_concurrent_logouts_share_syncs_and_survive_kill9(backend, op_keys):  # noqa: F811
+def test_concurrent_logouts_share_syncs_and_survive_kill9(backend, op_keys):
     d = state_dir()
     journal = os.path.join(d, "revocations.journal")
     h = start_durable(backend, op_keys, "event", journal)

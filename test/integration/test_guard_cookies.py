@@ -18,8 +18,9 @@ import pytest
 
 import harness
 import promtext
-import test_guard as tg
-from test_guard import COOKIE, TAG_REVOKED, uid
+import guard_env as ge
+import keys
+from guard_env import COOKIE, TAG_REVOKED, uid
 
 TAG_SUSPICIOUS = "BCL0210"
 TAG_ODD_ALLOWED = "BCL0211"
@@ -44,20 +45,11 @@ def location(path, port, extra, cookie):
     return "\n".join(lines)
 
 
-@pytest.fixture(scope="module")
-def backend():
-    b = tg.Backend()
-    try:
-        yield b
-    finally:
-        b.stop()
-
-
-@pytest.fixture(scope="module", params=tg.MPMS)
+@pytest.fixture(scope="module", params=ge.MPMS)
 def guard(request, backend, op_keys):
-    h = harness.Httpd(mpm=request.param, modules=tg.MODULES, loglevel=tg.LOGLEVEL)
-    jwks = tg.keys.write_jwks(h.path("jwks.json"), op_keys.jwks())
-    body = tg.receiver_location(jwks)
+    h = harness.Httpd(mpm=request.param, modules=ge.MODULES, loglevel=ge.LOGLEVEL)
+    jwks = keys.write_jwks(h.path("jwks.json"), op_keys.jwks())
+    body = ge.receiver_location(jwks)
     for path, (extra, cookie) in LOCATIONS.items():
         body += location(path, backend.port, extra, cookie)
     body += "<Location %s>\n    SetHandler backchannel-logout-status\n</Location>\n" % STATUS
@@ -66,8 +58,8 @@ def guard(request, backend, op_keys):
     assert rc == 0, out
     h.start()
     try:
-        yield tg.Guard(h, backend, op_keys)
-        tg.assert_no_crash(h)
+        yield ge.Guard(h, backend, op_keys)
+        ge.assert_no_crash(h)
     finally:
         h.cleanup()
 
@@ -78,11 +70,11 @@ def login(guard, loc="/app/", **params):
     params["sid"] = sid
     r, _ = guard.get(loc, "login", params=params)
     assert r.status_code == 200, (r.status_code, r.text)
-    tg.assert_no_bind_header(r)
+    ge.assert_no_bind_header(r)
     name = params.get("name", COOKIE)
-    mine = [tg.cookie_attrs(c) for c in tg.set_cookies(r)]
+    mine = [ge.cookie_attrs(c) for c in ge.set_cookies(r)]
     mine = [m for m in mine if m[0] == name]
-    assert len(mine) == 1, tg.set_cookies(r)
+    assert len(mine) == 1, ge.set_cookies(r)
     return sid, mine[0][1]
 
 
@@ -90,7 +82,7 @@ def refused(guard, loc, header, tag, status=401, cookie=None):
     """A fresh client sends `header` as its whole Cookie header: refused at
     the edge, the backend never saw it, the log says `tag`."""
     mark = guard.h.log_mark()
-    r, t = guard.get(loc, cookie=header, session=tg.browser())
+    r, t = guard.get(loc, cookie=header, session=ge.browser())
     assert r.status_code == status, "%r: expected %d, got %d: %s" % (header, status, r.status_code, r.text[:200])
     if status != 400:
         assert "no-store" in r.headers.get("Cache-Control", ""), r.headers
@@ -107,7 +99,7 @@ def refused(guard, loc, header, tag, status=401, cookie=None):
 
 
 def works(guard, loc, header):
-    r, t = guard.get(loc, cookie=header, session=tg.browser())
+    r, t = guard.get(loc, cookie=header, session=ge.browser())
     assert r.status_code == 200, "%r: expected 200, got %d: %s" % (header, r.status_code, r.text[:200])
     seen = guard.backend.seen(t)
     assert len(seen) == 1 and seen[0]["cookie"] == header, seen
@@ -172,7 +164,7 @@ class TestEverySpellingIsRefused:
         guard.logout(sid=sid)
         for header, tag in spellings(COOKIE, v):
             r = refused(guard, "/app/", header, tag, cookie=COOKIE)
-            tg.assert_expiring(r)
+            ge.assert_expiring(r)
 
     def test_php_name_mangling(self, guard):
         sid, v = login(guard, "/php/", name=PHP_NAME)
@@ -188,7 +180,7 @@ class TestEverySpellingIsRefused:
         guard.logout(sid=sid)
         for header in ("a=1; \x0b%s\x0c=%s" % (COOKIE, v), "a=1; %s=%s\x0b" % (COOKIE, v),
                        "a=1; \x1f%s=%s" % (COOKIE, v)):
-            r, t = guard.get("/app/", cookie=header, session=tg.browser())
+            r, t = guard.get("/app/", cookie=header, session=ge.browser())
             assert r.status_code in (400, 401), (header, r.status_code)
             assert guard.backend.seen(t) == [], header
 
@@ -244,13 +236,13 @@ class TestSuspiciousCookieDirective:
         header = "a=1; %s=%s; %s=%s; %%41PPSESSION=%s; x=1 %s=%s; b=2" % (
             COOKIE, v, COOKIE.lower(), v, v, COOKIE, v)
         mark = guard.h.log_mark()
-        r, t = guard.get("/pass/", cookie=header, session=tg.browser())
+        r, t = guard.get("/pass/", cookie=header, session=ge.browser())
         assert r.status_code == 200, r.status_code
         seen = guard.backend.seen(t)
         assert len(seen) == 1 and seen[0]["cookie"] == "a=1; b=2", seen
         guard.h.wait_log(TAG_SUSPICIOUS, since=mark)
-        tg.assert_expiring(r)
-        names = {tg.cookie_attrs(c)[0] for c in tg.set_cookies(r)}
+        ge.assert_expiring(r)
+        names = {ge.cookie_attrs(c)[0] for c in ge.set_cookies(r)}
         assert COOKIE.lower() in names, names     # the spelling carried is expired too
         guard.logout(sid=sid)
 
@@ -268,7 +260,7 @@ def test_suspicious_refusals_are_counted(guard):
     pass0 = refused_counter(guard, "suspicious", "pass")
     revoked0 = refused_counter(guard, "revoked", "deny")
     refused(guard, "/app/", "a=1; %s=%s" % (COOKIE.lower(), v), TAG_SUSPICIOUS)
-    r, _ = guard.get("/pass/", cookie="a=1; %s=\"%s" % (COOKIE, v), session=tg.browser())
+    r, _ = guard.get("/pass/", cookie="a=1; %s=\"%s" % (COOKIE, v), session=ge.browser())
     assert r.status_code == 200
     assert refused_counter(guard, "suspicious", "deny") == deny0 + 1
     assert refused_counter(guard, "suspicious", "pass") == pass0 + 1
@@ -276,7 +268,7 @@ def test_suspicious_refusals_are_counted(guard):
 
 
 def test_directive_syntax():
-    h = harness.Httpd(mpm="event", modules=tg.MODULES)
+    h = harness.Httpd(mpm="event", modules=ge.MODULES)
     try:
         h.configure('<Location "/x/">\n    BCLSessionCookie A\n    BCLSuspiciousCookie maybe\n</Location>\n')
         rc, out = h.configtest()

@@ -12,7 +12,7 @@ import harness
 import keys
 import tokens
 from keyserver import KeyServer
-from test_durable import state_dir
+from durable_env import state_dir
 
 ISSUER = "https://op.restart.test"
 CLIENT = "rp-restart"

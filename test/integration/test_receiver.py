@@ -1,6 +1,6 @@
 """The receiver (SetHandler backchannel-logout) against a real httpd:
 OpenID Foundation conformance cases, HTTP behaviour, and claim validation
-(PRODUCT.md section 1). JOSE envelope, algorithm, key and JWE cases are in
+(docs/receiver.md). JOSE envelope, algorithm, key and JWE cases are in
 test_receiver_jose.py."""
 import time
 

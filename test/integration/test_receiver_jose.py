@@ -1,7 +1,7 @@
 """The receiver against a real httpd: the JOSE envelope. Algorithms, key
 selection and key confusion, header-embedded keys, tampering, malformed
 serialisations, duplicate JSON members, typ, crit, and encrypted (JWE)
-logout tokens (PRODUCT.md section 1, "Validation" and "Keys")."""
+logout tokens (docs/receiver.md, "Validation steps"; docs/keys.md)."""
 import base64
 import json
 

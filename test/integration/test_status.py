@@ -1,4 +1,4 @@
-"""The status handler (PRODUCT.md section 4) and the mod_status section.
+"""The status handler (docs/status.md) and the mod_status section.
 
 One httpd (prefork: several child processes, so the counters must be
 shared) with a receiver, guarded locations in front of guard_app.py, the
@@ -15,20 +15,11 @@ import pytest
 import harness
 import keys
 import promtext
-from test_guard import (Backend, Guard, LOCATIONS, MODULES, TAG_REVOKED, guarded_location,
-                        receiver_location, uid)
+from guard_env import (Guard, LOCATIONS, MODULES, TAG_REVOKED, guarded_location, receiver_location,
+                       uid)
 
 STATUS = "/bcl-status"
 PROM_TYPE = "text/plain; version=0.0.4"
-
-
-@pytest.fixture(scope="module")
-def backend():
-    b = Backend()
-    try:
-        yield b
-    finally:
-        b.stop()
 
 
 def start_status_httpd(backend, op_keys, mpm="prefork", store="BCLStore shm capacity=5000\n"):

@@ -22,14 +22,13 @@ import fleet
 import harness
 import keys
 import tokens
-from test_guard import (ENV_FROM_HEADERS, Guard, TAG_STORE_FAILED, backend, env_headers,  # noqa: F401
-                        start_guard_httpd, uid)
+from guard_env import ENV_FROM_HEADERS, Guard, TAG_STORE_FAILED, env_headers, start_guard_httpd, uid
 
 STORES = ["shm", "memcache", "redis"]
 
 
 @pytest.fixture(scope="module", params=STORES)
-def guard(request, backend, op_keys):  # noqa: F811
+def guard(request, backend, op_keys):
     server = None
     store = ""
     if request.param == "memcache":

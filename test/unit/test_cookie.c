@@ -286,7 +286,7 @@ START_TEST(test_copies_plain)
     ck_assert_int_eq(c[0].odd | c[1].odd, 0);
     ck_assert_int_eq(copies("", "APP", NULL, c), 0);
     ck_assert_int_eq(copies("APP", "APP", NULL, c), 1);
-    ck_assert_int_eq(c[0].vlen, 0);
+    ck_assert_uint_eq(c[0].vlen, 0);
 }
 END_TEST
 

@@ -139,7 +139,7 @@ char *th_read_data(apr_pool_t *p, const char *name, size_t *len)
     n = ftell(f);
     fseek(f, 0, SEEK_SET);
     buf = apr_palloc(p, (apr_size_t)n + 1);
-    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
     fclose(f);
     buf[n] = '\0';
     if (len) *len = (size_t)n;

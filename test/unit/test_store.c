@@ -292,7 +292,7 @@ START_TEST(test_cookie_find_all_copies)
     const char *v[8];
     apr_size_t l[8];
     ck_assert_int_eq(bcl_cookie_find_all("a=1; APP=x; b=2; APP=\"y\"", "APP", v, l, 8), 2);
-    ck_assert_int_eq(l[0], 1);
+    ck_assert_uint_eq(l[0], 1);
     ck_assert(memcmp(v[0], "x", 1) == 0);
     ck_assert(memcmp(v[1], "y", 1) == 0);
     /* joined header lines */

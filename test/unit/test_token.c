@@ -1,6 +1,7 @@
 /* bcl_token_validate on signed (JWS) logout tokens: one test per rule of
- * OpenID Connect Back-Channel Logout 1.0 section 2.6 and PRODUCT.md section 1,
- * each asserting the reason code. Tokens are made at TH_NOW by the helpers. */
+ * OpenID Connect Back-Channel Logout 1.0 section 2.6 and docs/receiver.md
+ * ("Validation steps"), each asserting the reason code. Tokens are made at
+ * TH_NOW by the helpers. */
 #include <limits.h>
 #include <string.h>
 
@@ -1257,7 +1258,7 @@ START_TEST(test_verdict_detail_on_every_failure)
 {
     EXPECT(th_sign_claims(pool, "RS256", th_rsa1, "nope", NULL, claims), BCL_R_UNKNOWN_KID);
     ck_assert_ptr_nonnull(v.detail);
-    ck_assert_int_gt(strlen(v.detail), 0);
+    ck_assert_uint_gt(strlen(v.detail), 0);
     EXPECT("x.y", BCL_R_MALFORMED);
     ck_assert_ptr_nonnull(v.detail);
 }
@@ -1295,7 +1296,7 @@ START_TEST(test_verdict_detail_clips_attacker_strings)
     kid[5000] = '\0';
     EXPECT(th_sign_claims(pool, "RS256", th_rsa1, kid, NULL, claims), BCL_R_UNKNOWN_KID);
     ck_assert_ptr_nonnull(v.detail);
-    ck_assert_int_lt(strlen(v.detail), 1000);
+    ck_assert_uint_lt(strlen(v.detail), 1000);
 }
 END_TEST
 
