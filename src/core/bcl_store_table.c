@@ -190,6 +190,9 @@ static unsigned table_usage_crossings(bcl_store_t *s)
 {
     table_store_t *ts = s->ctx;
     unsigned crossed;
+    /* nearly always nothing to report: no second locked section per logout */
+    if (!bcl_table_crossings_pending(ts->table))
+        return 0;
     if (take(ts) != 0)
         return 0;
     crossed = bcl_table_take_crossings(ts->table);
