@@ -4,7 +4,6 @@
 #include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/rsa.h>
@@ -25,37 +24,32 @@ static int typ_allowed(const char *typ)
 }
 
 bcl_reason_t bcl_jose_header_parse(apr_pool_t *p, const char *b64, apr_size_t len,
-                                   json_t **header, bcl_verdict_t *v)
+                                   const bcl_json_t **header, bcl_verdict_t *v)
 {
     unsigned char *raw;
     apr_size_t raw_len;
-    json_error_t jerr;
-    json_t *h, *typ, *crit;
+    const char *jerr = NULL;
+    const bcl_json_t *h, *typ, *crit;
 
     if (len == 0 || bcl_b64url_decode(p, b64, len, &raw, &raw_len) != 0)
         return bcl_verdict_fail(v, BCL_R_MALFORMED, "header is not base64url");
-    h = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
+    h = bcl_json_parse(p, (const char *)raw, raw_len, &jerr);
     if (h == NULL)
         return bcl_verdict_fail(v, BCL_R_HEADER, apr_psprintf(p, "header is not valid JSON or has duplicate members (%s)",
-                                                  bcl_verdict_clip(p, jerr.text)));
-    if (!json_is_object(h)) {
-        json_decref(h);
+                                                  bcl_verdict_clip(p, jerr)));
+    if (!bcl_json_is_object(h))
         return bcl_verdict_fail(v, BCL_R_HEADER, "header is not a JSON object");
-    }
-    crit = json_object_get(h, "crit");
+    crit = bcl_json_get(h, "crit");
     if (crit != NULL) {
-        /* `first` belongs to `h`: the message is made before `h` goes */
-        json_t *first = json_array_get(crit, 0);
-        const char *detail = json_is_array(crit) && json_is_string(first)
-            ? apr_psprintf(p, "critical header parameter \"%s\" is not understood", bcl_verdict_clip(p, json_string_value(first)))
+        const bcl_json_t *first = bcl_json_is_array(crit) && crit->n > 0 ? crit->items[0] : NULL;
+        const char *detail = bcl_json_is_string(first)
+            ? apr_psprintf(p, "critical header parameter \"%s\" is not understood", bcl_verdict_clip(p, first->str))
             : "crit is not a non-empty array of names";
-        json_decref(h);
         return bcl_verdict_fail(v, BCL_R_CRIT, detail);
     }
-    typ = json_object_get(h, "typ");
-    if (typ != NULL && (!json_is_string(typ) || !typ_allowed(json_string_value(typ)))) {
-        const char *shown = json_is_string(typ) ? bcl_verdict_clip(p, json_string_value(typ)) : "(not a string)";
-        json_decref(h);
+    typ = bcl_json_get(h, "typ");
+    if (typ != NULL && (!bcl_json_is_string(typ) || !typ_allowed(typ->str))) {
+        const char *shown = bcl_json_is_string(typ) ? bcl_verdict_clip(p, typ->str) : "(not a string)";
         return bcl_verdict_fail(v, BCL_R_TYP, apr_psprintf(p, "typ \"%s\" is not logout+jwt or JWT", shown));
     }
     *header = h;
@@ -119,7 +113,7 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
     const bcl_key_t *candidates[BCL_MAX_CANDIDATE_KEYS];
     unsigned char *body, *sig;
     apr_size_t body_len, sig_len;
-    json_t *header = NULL, *jalg, *jkid;
+    const bcl_json_t *header = NULL, *jalg, *jkid;
     int alg, n, verified = 0;
     bcl_reason_t r;
 
@@ -129,18 +123,18 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
     if (r != BCL_OK)
         return r;
 
-    jalg = json_object_get(header, "alg");
-    jkid = json_object_get(header, "kid");
-    if (jkid != NULL && !json_is_string(jkid)) {
+    jalg = bcl_json_get(header, "alg");
+    jkid = bcl_json_get(header, "kid");
+    if (jkid != NULL && !bcl_json_is_string(jkid)) {
         r = bcl_verdict_fail(v, BCL_R_HEADER, "kid is not a string");
         goto out;
     }
-    if (!json_is_string(jalg)) {
+    if (!bcl_json_is_string(jalg)) {
         r = bcl_verdict_fail(v, BCL_R_ALG, "alg is missing or not a string");
         goto out;
     }
-    v->alg = apr_pstrdup(p, json_string_value(jalg));
-    v->kid = jkid ? apr_pstrdup(p, json_string_value(jkid)) : NULL;
+    v->alg = jalg->str;
+    v->kid = jkid ? jkid->str : NULL;
     if (strcasecmp(v->alg, "none") == 0) {
         r = bcl_verdict_fail(v, BCL_R_ALG, "alg none is never accepted");
         goto out;
@@ -196,6 +190,5 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
     *payload_len = body_len;
     r = BCL_OK;
 out:
-    json_decref(header);
     return r;
 }
