@@ -218,6 +218,7 @@ def _callgrind_segments(out):
 
 
 _SYSCALL = re.compile(r"^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)\(")
+_RESUMED_READ = re.compile(r"^\d+\s+<\.\.\. (?:read|recvfrom) resumed>")
 
 
 def _strace_segments(out):
@@ -228,13 +229,20 @@ def _strace_segments(out):
     want = 0
     with open(out, errors="replace") as f:
         for line in f:
-            if "resumed>" in line:
-                continue  # counted at its start
-            if ("%s%d " % (MARK, want)) in line and line.split(None, 2)[1].startswith(("read(", "recvfrom(")):
+            resumed = "resumed>" in line
+            # another thread's system call (httpd's timer, the maintenance
+            # thread) may split the marker's read into "read(12, <unfinished
+            # ...>" and "<... read resumed>\"GET /bcl-mark-K ...": the data is
+            # on the resumed line
+            if ("%s%d " % (MARK, want)) in line and (
+                    _RESUMED_READ.match(line) if resumed
+                    else line.split(None, 2)[1].startswith(("read(", "recvfrom("))):
                 if cur is not None:
                     segs.append(cur)
                 cur = Counter()
                 want += 1
+            if resumed:
+                continue  # counted at its start
             m = _SYSCALL.match(line)
             if m and cur is not None:
                 cur[m.group(1)] += 1

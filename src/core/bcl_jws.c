@@ -79,7 +79,9 @@ static int verify_rs(const bcl_key_t *key, bcl_alg_t alg, const char *input, apr
 {
     cjose_err err = { 0 };
     RSA *rsa = cjose_jwk_get_kty(key->jwk, &err) == CJOSE_JWK_KTY_RSA ? cjose_jwk_get_keydata(key->jwk, &err) : NULL;
-    const EVP_MD *md = alg == BCL_ALG_RS256 ? EVP_sha256() : alg == BCL_ALG_RS384 ? EVP_sha384() : EVP_sha512();
+    int which = alg == BCL_ALG_RS256 ? 0 : alg == BCL_ALG_RS384 ? 1 : 2;
+    const EVP_MD *md = key->md[which] != NULL ? key->md[which]
+                       : which == 0 ? EVP_sha256() : which == 1 ? EVP_sha384() : EVP_sha512();
     int nid = alg == BCL_ALG_RS256 ? NID_sha256 : alg == BCL_ALG_RS384 ? NID_sha384 : NID_sha512;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
