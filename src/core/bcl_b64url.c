@@ -3,42 +3,60 @@
 static const char b64url_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+/* The value of each character, 255 for one outside the alphabet: one table
+ * look-up per character (the receiver decodes every token's three parts). */
+static const unsigned char b64url_values[256] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  62, 255, 255,
+     52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 255, 255, 255, 255, 255, 255,
+    255,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+     15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25, 255, 255, 255, 255,  63,
+    255,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+     41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
 
 int bcl_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
                       unsigned char **out, apr_size_t *out_len)
 {
-    if (len % 4 == 1)
-        return -1;
-    apr_size_t cap = (len / 4) * 3 + 3;
-    unsigned char *buf = apr_palloc(p, cap + 1);
-    apr_size_t o = 0;
-    unsigned int acc = 0;
-    int bits = 0;
+    const unsigned char *s = (const unsigned char *)in;
+    apr_size_t rest = len % 4, whole = len - rest, o = 0, i;
+    unsigned char *buf;
 
-    for (apr_size_t i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    /* Leftover bits must be zero: otherwise two strings decode alike. */
-    if (acc != 0)
+    if (rest == 1)
         return -1;
+    buf = apr_palloc(p, whole / 4 * 3 + rest + 1);
+    for (i = 0; i < whole; i += 4) {
+        unsigned a = b64url_values[s[i]], b = b64url_values[s[i + 1]];
+        unsigned c = b64url_values[s[i + 2]], d = b64url_values[s[i + 3]];
+        if ((a | b | c | d) > 63)
+            return -1;
+        unsigned v = (a << 18) | (b << 12) | (c << 6) | d;
+        buf[o++] = (unsigned char)(v >> 16);
+        buf[o++] = (unsigned char)(v >> 8);
+        buf[o++] = (unsigned char)v;
+    }
+    if (rest > 0) {
+        unsigned a = b64url_values[s[i]], b = b64url_values[s[i + 1]];
+        unsigned c = rest == 3 ? b64url_values[s[i + 2]] : 0;
+        if ((a | b | c) > 63)
+            return -1;
+        unsigned v = (a << 18) | (b << 12) | (c << 6);
+        /* Leftover bits must be zero: otherwise two strings decode alike. */
+        if ((rest == 2 && (v & 0xffff) != 0) || (rest == 3 && (v & 0xff) != 0))
+            return -1;
+        buf[o++] = (unsigned char)(v >> 16);
+        if (rest == 3)
+            buf[o++] = (unsigned char)(v >> 8);
+    }
     buf[o] = '\0';
     *out = buf;
     *out_len = o;

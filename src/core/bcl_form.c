@@ -32,9 +32,16 @@ static int hex_value(char c)
 static int form_unescape(apr_pool_t *p, const char *s, apr_size_t len,
                          char **out, apr_size_t *out_len)
 {
-    char *buf = apr_palloc(p, len + 1);
+    char *buf;
     apr_size_t o = 0;
 
+    /* a logout token (base64url and dots) has nothing to decode: one copy */
+    if (memchr(s, '%', len) == NULL && memchr(s, '+', len) == NULL) {
+        *out = apr_pstrmemdup(p, s, len);
+        *out_len = len;
+        return 0;
+    }
+    buf = apr_palloc(p, len + 1);
     for (apr_size_t i = 0; i < len; i++) {
         if (s[i] == '%') {
             int hi, lo;
@@ -68,11 +75,12 @@ bcl_form_status_t bcl_form_logout_token(apr_pool_t *p, const char *body, apr_siz
 
     while (i < len) {
         apr_size_t start = i, eq = (apr_size_t)-1;
-        while (i < len && body[i] != '&') {
-            if (body[i] == '=' && eq == (apr_size_t)-1)
-                eq = i;
-            i++;
-        }
+        const char *amp = memchr(body + i, '&', len - i);
+        const char *sep;
+        i = amp ? (apr_size_t)(amp - body) : len;
+        sep = memchr(body + start, '=', i - start);
+        if (sep != NULL)
+            eq = (apr_size_t)(sep - body);
         apr_size_t end = i;
         i++; /* skip '&' */
         if (end == start)

@@ -132,7 +132,7 @@ bcl_reason_t bcl_jwe_decrypt(apr_pool_t *p, const char *jwe, apr_size_t len,
 {
     const apr_array_header_t *dkeys = bcl_keyset_decryption_keys(keys);
     const char *dots[4], *end = jwe + len, *s = jwe;
-    json_t *header = NULL;
+    const bcl_json_t *header = NULL;
     jwe_parts_t j;
     int alg, enc, n = 0;
     bcl_reason_t r;
@@ -150,8 +150,9 @@ bcl_reason_t bcl_jwe_decrypt(apr_pool_t *p, const char *jwe, apr_size_t len,
     if (r != BCL_OK)
         return r;
 
-    const char *alg_name = json_string_value(json_object_get(header, "alg"));
-    const char *enc_name = json_string_value(json_object_get(header, "enc"));
+    const bcl_json_t *jalg = bcl_json_get(header, "alg"), *jenc = bcl_json_get(header, "enc");
+    const char *alg_name = bcl_json_is_string(jalg) ? jalg->str : NULL;
+    const char *enc_name = bcl_json_is_string(jenc) ? jenc->str : NULL;
     alg = bcl_jwe_alg_from_name(alg_name);
     enc = bcl_jwe_enc_from_name(enc_name);
     v->alg = alg_name ? apr_pstrdup(p, alg_name) : NULL;
@@ -165,7 +166,7 @@ bcl_reason_t bcl_jwe_decrypt(apr_pool_t *p, const char *jwe, apr_size_t len,
                                             enc_name ? bcl_verdict_clip(p, enc_name) : "(missing)"));
         goto out;
     }
-    if (json_object_get(header, "zip") != NULL) {
+    if (bcl_json_get(header, "zip") != NULL) {
         r = bcl_verdict_fail(v, BCL_R_HEADER, "compressed (zip) JWE is not accepted");
         goto out;
     }
@@ -213,6 +214,5 @@ bcl_reason_t bcl_jwe_decrypt(apr_pool_t *p, const char *jwe, apr_size_t len,
         }
     }
 out:
-    json_decref(header);
     return r;
 }

@@ -17,9 +17,9 @@ bcl_reason_t bcl_jws_verify(apr_pool_t *p, const char *jws, apr_size_t len,
 
 /* Header checks common to JWS and JWE: a JSON object without duplicate
  * members, no crit we do not understand, typ allowed if present. On
- * success `*header` is the parsed object (caller json_decref's it). */
-struct json_t;
+ * success `*header` is the parsed object, in the pool. */
+#include "bcl_json.h"
 bcl_reason_t bcl_jose_header_parse(apr_pool_t *p, const char *b64, apr_size_t len,
-                                   struct json_t **header, bcl_verdict_t *v);
+                                   const bcl_json_t **header, bcl_verdict_t *v);
 
 #endif

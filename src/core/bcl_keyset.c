@@ -21,6 +21,10 @@ static void key_release(bcl_key_t *k)
         cjose_jwk_release(k->jwk);
     if (k->pkey != NULL)
         EVP_PKEY_free(k->pkey);
+    for (int i = 0; i < 3; i++) {
+        EVP_MD_free(k->md[i]);
+        k->md[i] = NULL;
+    }
     k->jwk = NULL;
     k->pkey = NULL;
 }
@@ -175,8 +179,12 @@ static int add_verify_key(bcl_keyset_t *ks, json_t *key, int index,
     k->alg = alg ? apr_pstrdup(p, alg) : NULL;
 
     if (strcmp(kty, "RSA") == 0) {
+        static const char *const mds[3] = { "SHA256", "SHA384", "SHA512" };
         k->kty = BCL_KTY_RSA;
         k->jwk = import_with_cjose(p, key, &why);
+        /* fetched once here rather than implicitly at every digest */
+        for (int i = 0; k->jwk != NULL && i < 3; i++)
+            k->md[i] = EVP_MD_fetch(NULL, mds[i], NULL);
     } else if (strcmp(kty, "EC") == 0) {
         k->jwk = import_with_cjose(p, key, &why);
         if (k->jwk != NULL && (k->kty = ec_curve_kty(k->jwk)) == BCL_KTY_NONE)

@@ -18,6 +18,7 @@ typedef struct bcl_key_t {
     const char *alg;        /* the JWK's "alg" member, if any: the key is then used for that alg only */
     cjose_jwk_t *jwk;       /* RSA, EC and oct keys (cjose verifies with them) */
     EVP_PKEY *pkey;         /* Ed25519 verification keys and RSA decryption keys (OpenSSL) */
+    EVP_MD *md[3];          /* RSA verification keys: SHA-256, -384, -512 fetched once (RS* verify) */
 } bcl_key_t;
 
 typedef struct bcl_keyset_t bcl_keyset_t;

@@ -30,14 +30,20 @@ static void give(table_store_t *ts)
 /* The record stored under (kind, identity key), if live; NULL otherwise.
  * Returns 0, or -1 when the key it is stored under cannot be computed.
  * Called with the lock held. */
+static int find_stored(bcl_table_t *t, int kind, const bcl_hkey_t *key, int64_t now, const bcl_record_t **found,
+                       bcl_hkey_t *stored)
+{
+    *found = NULL;
+    if (bcl_hkey_stored(stored, kind, key) != 0)
+        return -1;
+    *found = bcl_table_get(t, stored, now);
+    return 0;
+}
+
 static int find(bcl_table_t *t, int kind, const bcl_hkey_t *key, int64_t now, const bcl_record_t **found)
 {
     bcl_hkey_t k;
-    *found = NULL;
-    if (bcl_hkey_stored(&k, kind, key) != 0)
-        return -1;
-    *found = bcl_table_get(t, &k, now);
-    return 0;
+    return find_stored(t, kind, key, now, found, &k);
 }
 
 static bcl_store_status_t table_apply_logout(bcl_store_t *s, const bcl_logout_t *l,
@@ -58,16 +64,14 @@ static bcl_store_status_t table_apply_logout(bcl_store_t *s, const bcl_logout_t 
     n = bcl_rules_logout_records(l, now, lifetime, recs);
     for (int i = 1; i < n; i++) {
         const bcl_record_t *old;
+        bcl_hkey_t stored;
         /* a key that cannot be computed: nothing written, the OP hears 503 */
-        if (find(t, recs[i].kind, &recs[i].key, now, &old) != 0) {
+        if (find_stored(t, recs[i].kind, &recs[i].key, now, &old, &stored) != 0) {
             st = BCL_STORE_UNAVAILABLE;
             goto out;
         }
         bcl_rules_merge(&recs[i], old, now);
-        if (bcl_hkey_stored(&recs[i].key, recs[i].kind, &recs[i].key) != 0) {
-            st = BCL_STORE_UNAVAILABLE;
-            goto out;
-        }
+        recs[i].key = stored;  /* the key it was looked up under */
         if (old == NULL)
             fresh++;
     }
@@ -190,6 +194,9 @@ static unsigned table_usage_crossings(bcl_store_t *s)
 {
     table_store_t *ts = s->ctx;
     unsigned crossed;
+    /* nearly always nothing to report: no second locked section per logout */
+    if (!bcl_table_crossings_pending(ts->table))
+        return 0;
     if (take(ts) != 0)
         return 0;
     crossed = bcl_table_take_crossings(ts->table);

@@ -264,3 +264,13 @@ unsigned bcl_table_take_crossings(bcl_table_t *t)
         t->reported = 0, t->crossed = 0;
     return fresh;
 }
+
+int bcl_table_crossings_pending(const bcl_table_t *t)
+{
+    uint32_t crossed = __atomic_load_n(&t->crossed, __ATOMIC_RELAXED);
+    uint32_t reported = __atomic_load_n(&t->reported, __ATOMIC_RELAXED);
+    uint32_t used = __atomic_load_n(&t->used, __ATOMIC_RELAXED);
+    if (crossed == 0)
+        return 0;
+    return (crossed & ~reported) != 0 || (uint64_t)used * 5 < (uint64_t)t->capacity * 4;
+}

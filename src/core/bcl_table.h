@@ -70,4 +70,9 @@ uint32_t bcl_table_used(const bcl_table_t *t);
  * logging each crossing once. Returns a bit set: 1 = 80%, 2 = 100%. */
 unsigned bcl_table_take_crossings(bcl_table_t *t);
 
+/* Whether bcl_table_take_crossings would return or change anything. Safe
+ * without the lock (a racy peek): a writer that crosses a threshold sees its
+ * own write, so each crossing is still taken, under the lock, by someone. */
+int bcl_table_crossings_pending(const bcl_table_t *t);
+
 #endif

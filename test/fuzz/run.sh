@@ -3,7 +3,7 @@
 #
 #   test/fuzz/run.sh [SECONDS]
 #
-# SECONDS is the time given to EACH target (default 20). The targets: token,
+# SECONDS is the time given to EACH target (default 20). The targets: token, json,
 # form, jwks, cookie, keysource, journal, and the network stores' inputs: resp
 # (redis replies), mcproto (memcached answers) and netrec (the record values
 # they return, bcl_netrec_decode). Each target is built from src/core/*.c plus
@@ -21,7 +21,7 @@
 #                  LeakSanitizer needs Debian's libclang-rt-14-dev)
 #   FUZZ_WORK      work directory (default: a new mktemp -d under /tmp); holds
 #                  the binaries, the grown corpora, logs and crash artifacts
-#   FUZZ_TARGETS   targets to run (default "token form jwks cookie keysource journal
+#   FUZZ_TARGETS   targets to run (default "token json form jwks cookie keysource journal
 #                  resp mcproto netrec")
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=4 -workers=4"
 #   FUZZ_CORE_DIR  where the core's sources are (default src/core; e.g. a
@@ -40,7 +40,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 SECS=${1:-20}
 CC=${CC:-clang}
-TARGETS=${FUZZ_TARGETS:-"token form jwks cookie keysource journal resp mcproto netrec"}
+TARGETS=${FUZZ_TARGETS:-"token json form jwks cookie keysource journal resp mcproto netrec"}
 WORK=${FUZZ_WORK:-$(mktemp -d /tmp/bcl-fuzz.XXXXXX)}
 CORE=${FUZZ_CORE_DIR:-$TOP/src/core}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

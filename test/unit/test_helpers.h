@@ -157,6 +157,7 @@ bcl_logger_t th_logger(th_logbuf_t *buf);
 
 /* Suites. */
 Suite *b64url_suite(void);
+Suite *json_suite(void);
 Suite *form_suite(void);
 Suite *keyset_suite(void);
 Suite *token_suite(void);

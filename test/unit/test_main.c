@@ -21,6 +21,7 @@ int main(void)
     th_init();
 
     sr = srunner_create(b64url_suite());
+    srunner_add_suite(sr, json_suite());
     srunner_add_suite(sr, form_suite());
     srunner_add_suite(sr, keyset_suite());
     srunner_add_suite(sr, token_suite());
