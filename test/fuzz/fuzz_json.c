@@ -27,7 +27,11 @@ static int same(const json_t *j, const bcl_json_t *b)
     case JSON_TRUE: return b->type == BCL_JSON_TRUE;
     case JSON_FALSE: return b->type == BCL_JSON_FALSE;
     case JSON_INTEGER:
-    case JSON_REAL: return b->type == BCL_JSON_NUMBER && json_number_value(j) == b->num;
+    case JSON_REAL: {
+        /* the same value (-0 equals 0), said without == (-Wfloat-equal) */
+        double v = json_number_value(j);
+        return b->type == BCL_JSON_NUMBER && !(v < b->num) && !(v > b->num);
+    }
     case JSON_STRING:
         return b->type == BCL_JSON_STRING && json_string_length(j) == b->len
                && memcmp(json_string_value(j), b->str, b->len) == 0 && b->str[b->len] == '\0';

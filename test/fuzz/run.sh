@@ -23,6 +23,8 @@
 #                  the binaries, the grown corpora, logs and crash artifacts
 #   FUZZ_TARGETS   targets to run (default "token json form jwks cookie keysource journal
 #                  resp mcproto netrec")
+#   FUZZ_JOBS      targets run at the same time (default: the CPU count, at
+#                  most 2)
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=4 -workers=4"
 #   FUZZ_CORE_DIR  where the core's sources are (default src/core; e.g. a
 #                  patched copy, to try a fix)
@@ -83,9 +85,9 @@ for t in $TARGETS; do
         -o "$WORK/fuzz_$t" $PKG_LIBS || { echo "build failed: fuzz_$t" >&2; exit 1; }
 done
 
-status=0
-summary=""
-for t in $TARGETS; do
+# One target: its log in $WORK/<t>.log, its verdict line in $WORK/<t>.result.
+run_target() {
+    t=$1
     corpus="$WORK/corpus/$t"
     arts="$WORK/artifacts/$t"
     mkdir -p "$corpus" "$arts"
@@ -103,13 +105,39 @@ for t in $TARGETS; do
     final=$(ls "$corpus" | wc -l)
     found=$(ls "$arts" | wc -l)
     if [ $rc -ne 0 ] || [ "$found" -ne 0 ] || grep -q -E '^==[0-9]+==ERROR|runtime error:' "$WORK/$t.log"; then
-        status=1
-        line="FAIL  fuzz_$t: exit $rc, ${execs:-?} runs, artifacts: $(ls "$arts" | tr '\n' ' ')"
-        echo "---- last lines of $WORK/$t.log"
-        grep -E -A30 '^==[0-9]+==ERROR|runtime error:|deadly signal|Test unit written' "$WORK/$t.log" | head -60
+        echo "FAIL  fuzz_$t: exit $rc, ${execs:-?} runs, artifacts: $(ls "$arts" | tr '\n' ' ')" >"$WORK/$t.result"
     else
-        line="ok    fuzz_$t: ${execs:-?} runs, corpus $seeds -> $final"
+        echo "ok    fuzz_$t: ${execs:-?} runs, corpus $seeds -> $final" >"$WORK/$t.result"
     fi
+}
+
+# FUZZ_JOBS targets at a time (default: one per CPU, at most 2), each for
+# its full SECONDS: the same fuzzing per target, in less wall time.
+JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+case "$JOBS" in ''|*[!0-9]*|0) JOBS=1 ;; esac
+[ "$JOBS" -le 2 ] || JOBS=2
+batch=0
+for t in $TARGETS; do
+    run_target "$t" &
+    batch=$((batch + 1))
+    if [ "$batch" -ge "$JOBS" ]; then
+        wait
+        batch=0
+    fi
+done
+wait
+
+status=0
+summary=""
+for t in $TARGETS; do
+    line=$(cat "$WORK/$t.result" 2>/dev/null || echo "FAIL  fuzz_$t: no result")
+    case "$line" in
+        FAIL*)
+            status=1
+            echo "---- last lines of $WORK/$t.log"
+            grep -E -A30 '^==[0-9]+==ERROR|runtime error:|deadly signal|Test unit written' "$WORK/$t.log" | head -60
+            ;;
+    esac
     echo "$line"
     summary="$summary$line
 "
