@@ -48,6 +48,11 @@ typedef struct {
      * `*suppressed` receives how many were not logged since the last one.
      * NULL: always (a local store fails rarely and says why each time). */
     int (*log_allowed)(bcl_store_t *s, apr_uint32_t now, apr_uint32_t *suppressed);
+    /* The live revocation record of `kind` named by identity key `key`
+     * (an administrator's question: is this sub revoked, since when?);
+     * `*found` 0 when there is none. */
+    bcl_store_status_t (*revocation)(bcl_store_t *s, int kind, const bcl_hkey_t *key, int64_t now,
+                                     bcl_record_t *out, int *found);
 } bcl_store_ops_t;
 
 struct bcl_store_t {
