@@ -3,6 +3,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 #include "bcl_config.h"
+#include "bcl_admin.h"
 #include "bcl_conf_number.h"
 #include "bcl_table.h"
 #include <http_log.h>
@@ -510,6 +511,9 @@ static const char *set_lifetime(cmd_parms *cmd, void *conf, const char *arg)
 #define BCL_CONTEXT (RSRC_CONF | ACCESS_CONF)
 
 const command_rec bcl_directives[] = {
+    AP_INIT_TAKE1("BCLAdminTokenFile", bcl_admin_set_token_file, NULL, BCL_CONTEXT,
+                  "A file of bearer tokens (one per line, readable by root only) for SetHandler "
+                  "backchannel-logout-admin"),
     AP_INIT_TAKE1("BCLIssuer", set_issuer, NULL, BCL_CONTEXT,
                   "the only accepted iss of logout tokens"),
     AP_INIT_ITERATE("BCLClientID", add_client_id, NULL, BCL_CONTEXT,
