@@ -131,7 +131,10 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
         return -1;
     if (sub != NULL && *sub && bcl_hkey_sub(&id->sub_key, iss, sub) != 0)
         return -1;
-    if (bcl_hkey_iss(&id->iss_key, iss) != 0)
+    /* the issuer's cut-off key: computed with BCLIssuer when it is that one */
+    if (conf->issuer != NULL && strcmp(iss, conf->issuer) == 0)
+        id->iss_key = conf->issuer_cutoff;
+    else if (bcl_hkey_iss(&id->iss_key, iss) != 0)
         return -1;
     id->began_op = iat ? apr_atoi64(iat) : 0;
     return 1;
