@@ -19,6 +19,7 @@ import hashlib
 import http.cookiejar
 import json
 import os
+import time
 import uuid
 
 import pytest
@@ -34,6 +35,7 @@ COOKIE = guard_app.COOKIE
 STATUS = "/bcl-status"
 TOKEN = "tok-" + uuid.uuid4().hex          # 36 characters
 OTHER_TOKEN = "tok-" + uuid.uuid4().hex
+ENV_ISS = "https://op-env-%s.example.test/" % uuid.uuid4().hex[:8]   # the /envapp/ location's BCLIssuer
 BASIC_USER, BASIC_PASSWORD = "alice-admin", "pw-" + uuid.uuid4().hex[:12]
 
 TAG_REVOKED = "BCL0820"
@@ -61,6 +63,16 @@ def _config(app_port, store, token_file, htpasswd):
         "    BCLBindFrom response-header %s" % guard_app.BIND_HEADER,
         "    ProxyPass http://127.0.0.1:%d/" % app_port,
         "</Location>",
+        # an auth module's identity (BCLBindFrom env), here from test headers
+        "<Location /envapp/>",
+        "    BCLSessionCookie ENVSESSION",
+        "    BCLBindFrom env",
+        '    BCLIssuer "%s"' % ENV_ISS,
+        '    SetEnvIf X-Test-Iss "(.+)" OIDC_CLAIM_iss=$1',
+        '    SetEnvIf X-Test-Sid "(.+)" OIDC_CLAIM_sid=$1',
+        '    SetEnvIf X-Test-Iat "(.+)" OIDC_CLAIM_iat=$1',
+        "    ProxyPass http://127.0.0.1:%d/" % app_port,
+        "</Location>",
         _admin_location("/admin", ['BCLAdminTokenFile "%s"' % token_file, "Require all granted"]),
         _admin_location("/admin-ip", ['BCLAdminTokenFile "%s"' % token_file, "Require ip 10.0.0.0/8"]),
         _admin_location("/admin-basic", ["AuthType Basic", 'AuthName "bcl admin"',
@@ -74,7 +86,7 @@ def _config(app_port, store, token_file, htpasswd):
 class Server:
     def __init__(self, mpm, app, store=None):
         self.h = harness.Httpd(mpm=mpm, modules=["authz_core", "authz_host", "authz_user", "authn_core",
-                                                 "authn_file", "auth_basic", "proxy", "proxy_http"],
+                                                 "authn_file", "auth_basic", "setenvif", "proxy", "proxy_http"],
                                loglevel="warn backchannel_logout:info")
         state = harness.make_tmpdir("bcl-admin-state-")
         backends._own(state, 0o700)
@@ -269,6 +281,26 @@ def test_all_revokes_every_session_of_that_issuer_only(srv):
     assert srv.app_status(srv.login(uid("s-"), None, iss)) == 200   # begun afterwards
     line = srv.h.wait_log(TAG_REVOKED, "all iss=" + iss, since=mark)
     assert "every session of that issuer" in line
+
+
+def test_all_ends_env_sessions_begun_before_it(srv):
+    """BCLBindFrom env: the issuer and the start (iat) come from the
+    environment on every request."""
+    now = int(time.time())
+
+    def status(iss, iat):
+        r = srv.s.get(srv.h.url("/envapp/whoami"), timeout=20, allow_redirects=False,
+                      headers={"Cookie": "ENVSESSION=x", "X-Test-Iss": iss, "X-Test-Sid": uid("s-"),
+                               "X-Test-Iat": str(iat)})
+        return r.status_code
+
+    other = "https://op-%s.example.test/" % uuid.uuid4().hex[:8]
+    assert status(ENV_ISS, now - 30) == 200 and status(other, now - 30) == 200
+    assert_json(srv.post({"all": True, "iss": ENV_ISS}), 200)
+    assert_json(srv.post({"all": True, "iss": other + "x"}), 200)   # a near-namesake
+    assert status(ENV_ISS, now - 30) == 401
+    assert status(ENV_ISS, now + 30) == 200      # began afterwards
+    assert status(other, now - 30) == 200        # another issuer
 
 
 def test_get_answers_whether_and_since_when(srv):
