@@ -14,7 +14,8 @@
 #include "bcl_rules.h"
 #include "bcl_store_net_impl.h"
 
-#define MAX_KEYS BCL_RULES_MAX_WRITES
+/* the most records one multi-get fetches: a logout's, or a session's revocations */
+#define MAX_KEYS (BCL_RULES_MAX_WRITES > BCL_RULES_MAX_REVS ? BCL_RULES_MAX_WRITES : BCL_RULES_MAX_REVS)
 #define REQ_MAX 1024
 
 static bcl_netsrv_t *server_of(bcl_net_store_t *ns, const bcl_hkey_t *k)
