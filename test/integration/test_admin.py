@@ -415,3 +415,30 @@ def test_an_admin_revocation_at_one_server_is_enforced_at_another(app, kind):
                 g.stop()
                 g.h.cleanup()
         server.cleanup()
+
+
+# ---------------------------------------------------------------------------
+# the token file is checked at startup (apache2 -t: no server started)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("content,mode,problem", [
+    (TOKEN + "\n", 0o644, "readable or writable by every user"),
+    (TOKEN + "\n", 0o602, "readable or writable by every user"),
+    ("# only a comment\n\n", 0o600, "no token"),
+    ("# ok\n%s\nshort-token\n" % TOKEN, 0o600, "line 3: a token has 16 to 512 characters"),
+    ("%s %s\n" % (TOKEN, OTHER_TOKEN), 0o600, "line 1: a token is visible ASCII without spaces"),
+    (None, 0, "cannot read"),
+])
+def test_a_bad_token_file_stops_httpd_naming_file_and_line(content, mode, problem):
+    h = harness.Httpd(mpm="event")
+    try:
+        path = h.path("admin.tokens")
+        if content is not None:
+            h.write("admin.tokens", content, mode)
+        h.configure(_admin_location("/admin", ['BCLAdminTokenFile "%s"' % path]) + "\n")
+        rc, out = h.configtest()
+        assert rc != 0, out
+        assert "BCLAdminTokenFile" in out and path in out and problem in out, out
+        assert TOKEN not in out
+    finally:
+        h.cleanup()
