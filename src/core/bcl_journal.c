@@ -74,7 +74,7 @@ static void encode_record(unsigned char *p, const bcl_record_t *rec)
 {
     memcpy(p, rec->key.b, BCL_KEY_LEN);
     p[16] = rec->kind;
-    memset(p + 17, 0, 7);
+    memcpy(p + 17, rec->iss_fp, BCL_ISS_FP_LEN);   /* zero in journals written before cut-offs */
     put64(p + 24, rec->expires);
     put64(p + 32, rec->t_server);
     put64(p + 40, rec->t_op);
@@ -87,6 +87,7 @@ static void decode_record(const unsigned char *p, bcl_record_t *rec)
     memset(rec, 0, sizeof(*rec));
     memcpy(rec->key.b, p, BCL_KEY_LEN);
     rec->kind = p[16];
+    memcpy(rec->iss_fp, p + 17, BCL_ISS_FP_LEN);
     rec->expires = get64(p + 24);
     rec->t_server = get64(p + 32);
     rec->t_op = get64(p + 40);

@@ -87,5 +87,12 @@
 #define BCL_TAG_FC_REFUSED       "BCL0803"  /* front-channel request refused: method, iss, duplicate or malformed parameter */
 #define BCL_TAG_FC_STORE_FAILED  "BCL0804"  /* front-channel logout could not be stored: 503 */
 #define BCL_TAG_FC_NOT_CONFIGURED "BCL0805" /* front-channel location without BCLIssuer: 500 */
+/* the administrative revocation handler (SetHandler backchannel-logout-admin) */
+#define BCL_TAG_ADMIN_REVOKED    "BCL0820"  /* admin revocation stored: who, from where, what */
+#define BCL_TAG_ADMIN_QUERY      "BCL0821"  /* admin query (GET) answered */
+#define BCL_TAG_ADMIN_REFUSED    "BCL0822"  /* admin request refused: method, content type, body, parameters (400/405/415) */
+#define BCL_TAG_ADMIN_UNAUTH     "BCL0823"  /* admin request without a valid credential: 401 */
+#define BCL_TAG_ADMIN_STORE_FAILED "BCL0824" /* admin revocation or query could not reach the store: 503 */
+#define BCL_TAG_ADMIN_TOKENS     "BCL0825"  /* BCLAdminTokenFile read at startup: how many tokens */
 
 #endif

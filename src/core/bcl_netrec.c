@@ -20,6 +20,7 @@ char bcl_netrec_kind_letter(int kind)
     case BCL_REC_BINDING: return 'c';
     case BCL_REC_JTI: return 'j';
     case BCL_REC_REVOKED_SUB_NOSID: return 'n';
+    case BCL_REC_REVOKED_ISS: return 'i';
     default: return 0;
     }
 }
@@ -32,6 +33,7 @@ static int kind_of_letter(char c)
     case 'c': return BCL_REC_BINDING;
     case 'j': return BCL_REC_JTI;
     case 'n': return BCL_REC_REVOKED_SUB_NOSID;
+    case 'i': return BCL_REC_REVOKED_ISS;
     default: return BCL_REC_EMPTY;
     }
 }
@@ -75,22 +77,32 @@ static char *put_key_or_dash(char *out, const bcl_hkey_t *k)
 size_t bcl_netrec_encode(char *out, const bcl_record_t *rec)
 {
     char letter = bcl_netrec_kind_letter(rec->kind);
+    unsigned char fp = 0;
     int n;
     char *p;
 
     if (letter == 0)
         return 0;
-    /* at most 1+1+1+1 + 3 × (1 + 20) + 2 × (1 + 32) = 133 with extreme
-     * numbers; real times (seconds and microseconds since 1970) are far
-     * shorter, and snprintf bounds the rest */
+    /* at most 1+1+1+1 + 3 × (1 + 20) + 2 × (1 + 32) + 1 + 14 = 148 with
+     * extreme numbers; real times (seconds and microseconds since 1970) are
+     * far shorter, and snprintf bounds the rest */
     n = snprintf(out, BCL_NET_VALUE_MAX, "1 %c %lld %lld %lld ", letter, (long long)rec->expires,
                  (long long)rec->t_server, (long long)rec->t_op);
-    if (n < 0 || n + 2 * (2 * BCL_KEY_LEN) + 2 > BCL_NET_VALUE_MAX)
+    if (n < 0 || n + 2 * (2 * BCL_KEY_LEN) + 2 + 1 + 2 * BCL_ISS_FP_LEN > BCL_NET_VALUE_MAX)
         return 0;
     p = out + n;
     p = put_key_or_dash(p, &rec->sid_key);
     *p++ = ' ';
     p = put_key_or_dash(p, &rec->sub_key);
+    for (int i = 0; i < BCL_ISS_FP_LEN; i++)
+        fp |= rec->iss_fp[i];
+    if (fp != 0) {
+        *p++ = ' ';
+        for (int i = 0; i < BCL_ISS_FP_LEN; i++) {
+            *p++ = hexdigits[rec->iss_fp[i] >> 4];
+            *p++ = hexdigits[rec->iss_fp[i] & 15];
+        }
+    }
     *p = '\0';
     return (size_t)(p - out);
 }
@@ -154,6 +166,30 @@ static int get_space(const char **pp, const char *end)
     return 0;
 }
 
+/* A binding's optional issuer fingerprint: " <14 hex digits>", absent in
+ * values written before issuer cut-offs (and in every other kind). */
+static int get_iss_fp(const char **pp, const char *end, bcl_record_t *rec)
+{
+    const char *p = *pp;
+    unsigned char acc = 0;
+    if (p == end)
+        return 0;
+    if (rec->kind != BCL_REC_BINDING || *p != ' ' || end - p < 1 + 2 * BCL_ISS_FP_LEN)
+        return -1;
+    p++;
+    for (int i = 0; i < BCL_ISS_FP_LEN; i++) {
+        int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        rec->iss_fp[i] = (uint8_t)(hi << 4 | lo);
+        acc |= rec->iss_fp[i];
+    }
+    if (acc == 0)
+        return -1;   /* never written: a zero fingerprint is left out */
+    *pp = p + 2 * BCL_ISS_FP_LEN;
+    return 0;
+}
+
 int bcl_netrec_decode(const char *data, size_t len, bcl_record_t *rec)
 {
     const char *p = data, *end = data + len;
@@ -170,6 +206,7 @@ int bcl_netrec_decode(const char *data, size_t len, bcl_record_t *rec)
         || get_space(&p, end) || get_number(&p, end, &top)
         || get_space(&p, end) || get_key_or_dash(&p, end, &rec->sid_key)
         || get_space(&p, end) || get_key_or_dash(&p, end, &rec->sub_key)
+        || get_iss_fp(&p, end, rec)
         || p != end) {
         memset(rec, 0, sizeof(*rec));
         return -1;

@@ -18,7 +18,7 @@
  * memcached's 250-byte key limit */
 #define BCL_NET_KEY_MAX (BCL_NET_PREFIX_MAX + 2 + 2 * BCL_KEY_LEN + 1)
 /* an encoded value is at most this long (see bcl_netrec_encode) */
-#define BCL_NET_VALUE_MAX 128
+#define BCL_NET_VALUE_MAX 160
 /* memcached reads an expiry above 30 days as an absolute unix time */
 #define BCL_MEMCACHE_RELATIVE_MAX 2592000
 
@@ -26,8 +26,8 @@
 int bcl_netrec_prefix_ok(const char *prefix);
 
 /* The letter naming a record kind in keys and values ('s' sid revocation,
- * 'u' sub revocation, 'n' revocation of a sub's sessions without sid, 'c'
- * binding of a cookie, 'j' jti); 0 for others. A record is named by its
+ * 'u' sub revocation, 'n' revocation of a sub's sessions without sid, 'i'
+ * an issuer's cut-off, 'c' binding of a cookie, 'j' jti); 0 for others. A record is named by its
  * kind letter and its identity key (a sub's 'u' and 'n' records share the
  * key's hex). */
 char bcl_netrec_kind_letter(int kind);
@@ -38,7 +38,10 @@ size_t bcl_netrec_key(char *out, const char *prefix, int kind, const bcl_hkey_t 
 
 /* Encodes a record as text, binary-safe in every protocol and readable with
  * redis-cli or a memcached `get`:
- *     1 <letter> <expires> <t_server> <t_op> <sid_key hex|-> <sub_key hex|->
+ *     1 <letter> <expires> <t_server> <t_op> <sid_key hex|-> <sub_key hex|->[ <iss_fp hex>]
+ * (the last field: a binding's issuer fingerprint, 14 hex digits, only when
+ * it has one; an issuer cut-off is named "<prefix>i:<fingerprint hex><18
+ * zeros>", the hex of its bcl_hkey_iss key, so redis's Lua can name it)
  * Returns the length written into `out` (BCL_NET_VALUE_MAX bytes); 0 for a
  * record of no storable kind. */
 size_t bcl_netrec_encode(char *out, const bcl_record_t *rec);

@@ -75,6 +75,27 @@ int bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char *value, size_t
     return bcl_hkey_digest(out, sha256_md(), "cookie", name, strlen(name), value, value_len);
 }
 
+int bcl_hkey_iss(bcl_hkey_t *out, const char *iss)
+{
+    int rc = bcl_hkey_digest(out, sha256_md(), "iss", iss, strlen(iss), "", 0);
+    unsigned char acc = 0;
+    if (rc != 0)
+        return rc;
+    memset(out->b + BCL_ISS_FP_LEN, 0, BCL_KEY_LEN - BCL_ISS_FP_LEN);
+    for (int i = 0; i < BCL_ISS_FP_LEN; i++)
+        acc |= out->b[i];
+    if (acc == 0)
+        out->b[0] = 1;   /* a zero fingerprint means "unknown" */
+    return 0;
+}
+
+int bcl_hkey_iss_from_fp(bcl_hkey_t *out, const uint8_t fp[BCL_ISS_FP_LEN])
+{
+    memset(out->b, 0, BCL_KEY_LEN);
+    memcpy(out->b, fp, BCL_ISS_FP_LEN);
+    return !bcl_hkey_is_zero(out);
+}
+
 int bcl_hkey_is_zero(const bcl_hkey_t *k)
 {
     unsigned char acc = 0;
@@ -87,6 +108,8 @@ int bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *k)
 {
     if (kind == BCL_REC_REVOKED_SUB_NOSID)
         return bcl_hkey_digest(out, sha256_md(), "sub-nosid", (const char *)k->b, BCL_KEY_LEN, "", 0);
+    if (kind == BCL_REC_REVOKED_ISS)
+        return bcl_hkey_digest(out, sha256_md(), "iss-cutoff", (const char *)k->b, BCL_KEY_LEN, "", 0);
     *out = *k;
     return 0;
 }

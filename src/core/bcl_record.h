@@ -20,6 +20,8 @@ typedef enum {
     BCL_REC_JTI = 4,          /* a logout token already applied */
     BCL_REC_REVOKED_SUB_NOSID = 5, /* a logout named (iss, sid) and (iss, sub):
                                     * sessions of sub whose sid is unknown */
+    BCL_REC_REVOKED_ISS = 6,  /* an administrator's cut-off: every session of
+                               * an issuer that began before it */
     BCL_REC_KINDS
 } bcl_rec_kind_t;
 
@@ -27,10 +29,13 @@ typedef enum {
  * clock in microseconds (when a logout was first accepted; when a binding
  * was made); `t_op` is the OP's clock in seconds (a sub logout token's iat;
  * an env binding's ID token iat), 0 when unknown. */
+#define BCL_ISS_FP_LEN 7
 typedef struct {
     bcl_hkey_t key;
     uint8_t kind;
-    uint8_t reserved[7];
+    uint8_t iss_fp[BCL_ISS_FP_LEN]; /* binding: its issuer's fingerprint (the
+                               * first bytes of bcl_hkey_iss), zero if unknown
+                               * (made before issuer cut-offs existed) */
     int64_t expires;          /* seconds since the epoch */
     int64_t t_server;
     int64_t t_op;
@@ -49,11 +54,21 @@ BCL_MUST_CHECK int bcl_hkey_sid(bcl_hkey_t *out, const char *iss, const char *si
 BCL_MUST_CHECK int bcl_hkey_sub(bcl_hkey_t *out, const char *iss, const char *sub);
 BCL_MUST_CHECK int bcl_hkey_jti(bcl_hkey_t *out, const char *iss, const char *jti);
 BCL_MUST_CHECK int bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char *value, size_t value_len);
+/* The key of an issuer's cut-off record (BCL_REC_REVOKED_ISS): a 56-bit
+ * fingerprint of the issuer (truncated SHA-256, never all zero) followed by
+ * zero bytes, so that it fits a binding record's iss_fp and a binding names
+ * its issuer's cut-off without growing the record. bcl_hkey_iss_from_fp
+ * rebuilds the key from a fingerprint (0 when the fingerprint is zero:
+ * none). */
+BCL_MUST_CHECK int bcl_hkey_iss(bcl_hkey_t *out, const char *iss);
+int bcl_hkey_iss_from_fp(bcl_hkey_t *out, const uint8_t fp[BCL_ISS_FP_LEN]);
 int bcl_hkey_is_zero(const bcl_hkey_t *k);
 /* The key under which a one-table store (shared memory, journal) keeps a
  * record of `kind` named by `k`: `k` itself, except for
  * BCL_REC_REVOKED_SUB_NOSID, whose name is a sub key that the sub's own
- * revocation already uses (network stores tell them apart by the kind
+ * revocation already uses, and BCL_REC_REVOKED_ISS, whose name (a
+ * fingerprint padded with zeros) is hashed so that it spreads over the
+ * table like every other key (network stores tell them apart by the kind
  * letter in the key name instead). 0, or -1 when that key cannot be
  * computed (as above). */
 BCL_MUST_CHECK int bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *k);
@@ -62,6 +77,8 @@ BCL_MUST_CHECK int bcl_hkey_stored(bcl_hkey_t *out, int kind, const bcl_hkey_t *
 typedef struct {
     bcl_hkey_t sid_key;       /* zero when the session has no sid */
     bcl_hkey_t sub_key;       /* zero when the session has no sub */
+    bcl_hkey_t iss_key;       /* its issuer's cut-off key (bcl_hkey_iss); zero
+                               * when unknown */
     int64_t began_server;     /* microseconds, this server's clock; 0 if unknown */
     int64_t began_op;         /* seconds, the OP's clock (ID token iat); 0 if unknown */
 } bcl_identity_t;
@@ -73,6 +90,9 @@ typedef struct {
     bcl_hkey_t sid_key;       /* when has_sid: that session, and when sub_key is
                                * also set, the sessions of sub with no known sid */
     bcl_hkey_t sub_key;       /* without sid: every session of sub that began before */
+    bcl_hkey_t iss_key;       /* without sid and sub: every session of that
+                               * issuer that began before (an administrator's
+                               * cut-off, bcl_rules_admin_logout) */
     int64_t accepted_server;  /* microseconds, this server's clock */
     int64_t token_iat;        /* seconds, the OP's clock */
     int64_t jti_expires;      /* seconds: how long the token could be accepted

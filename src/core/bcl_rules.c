@@ -40,6 +40,8 @@ int bcl_rules_logout_records(const bcl_logout_t *l, int64_t now, int64_t lifetim
             revocation(&out[n++], BCL_REC_REVOKED_SID, &l->sid_key, l, now, lifetime);
         if (!bcl_hkey_is_zero(&l->sub_key))
             revocation(&out[n++], BCL_REC_REVOKED_SUB_NOSID, &l->sub_key, l, now, lifetime);
+    } else if (bcl_hkey_is_zero(&l->sub_key) && !bcl_hkey_is_zero(&l->iss_key)) {
+        revocation(&out[n++], BCL_REC_REVOKED_ISS, &l->iss_key, l, now, lifetime);
     } else {
         revocation(&out[n++], BCL_REC_REVOKED_SUB, &l->sub_key, l, now, lifetime);
     }
@@ -58,6 +60,33 @@ int bcl_rules_session_logout(bcl_logout_t *l, const bcl_identity_t *id, const bc
         l->sid_key = id->sid_key;       /* that session alone: sub stays zero */
     else
         l->sub_key = id->sub_key;       /* sessions of sub with no known sid */
+    l->accepted_server = accepted_server;
+    l->token_iat = now;
+    l->jti_expires = now + 1;
+    return 1;
+}
+
+int bcl_rules_admin_logout(bcl_logout_t *l, int kind, const bcl_hkey_t *key, const bcl_hkey_t *once,
+                           int64_t accepted_server, int64_t now)
+{
+    memset(l, 0, sizeof(*l));
+    if (bcl_hkey_is_zero(key))
+        return 0;
+    switch (kind) {
+    case BCL_REC_REVOKED_SID:
+        l->has_sid = 1;
+        l->sid_key = *key;
+        break;
+    case BCL_REC_REVOKED_SUB:
+        l->sub_key = *key;
+        break;
+    case BCL_REC_REVOKED_ISS:
+        l->iss_key = *key;
+        break;
+    default:
+        return 0;
+    }
+    l->jti_key = *once;
     l->accepted_server = accepted_server;
     l->token_iat = now;
     l->jti_expires = now + 1;
@@ -94,6 +123,7 @@ void bcl_rules_binding_record(bcl_record_t *out, const bcl_hkey_t *cookie, const
     out->t_op = id->began_op;
     out->sid_key = id->sid_key;
     out->sub_key = id->sub_key;
+    memcpy(out->iss_fp, id->iss_key.b, BCL_ISS_FP_LEN);
 }
 
 int bcl_rules_binding_identity(const bcl_record_t *b, int64_t now, bcl_identity_t *id)
@@ -104,6 +134,10 @@ int bcl_rules_binding_identity(const bcl_record_t *b, int64_t now, bcl_identity_
     id->sub_key = b->sub_key;
     id->began_server = b->t_server;
     id->began_op = b->t_op;
+    /* no fingerprint (a binding older than cut-offs): the caller's default */
+    bcl_hkey_t iss;
+    if (bcl_hkey_iss_from_fp(&iss, b->iss_fp))
+        id->iss_key = iss;
     return 1;
 }
 
@@ -125,6 +159,10 @@ int bcl_rules_revocations_of(const bcl_identity_t *id, bcl_rules_ref_t out[BCL_R
             out[n++].key = id->sub_key;
         }
     }
+    if (!bcl_hkey_is_zero(&id->iss_key)) {
+        out[n].kind = BCL_REC_REVOKED_ISS;
+        out[n++].key = id->iss_key;
+    }
     return n;
 }
 
@@ -142,6 +180,7 @@ bcl_session_state_t bcl_rules_state(const bcl_identity_t *id, const bcl_rules_re
             break;
         case BCL_REC_REVOKED_SUB:
         case BCL_REC_REVOKED_SUB_NOSID:
+        case BCL_REC_REVOKED_ISS:
             if (live(r, refs[i].kind, now) && bcl_sub_revocation_applies(r, id))
                 return BCL_SESSION_REVOKED;
             break;

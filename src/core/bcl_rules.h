@@ -11,6 +11,9 @@
  *                   sid of the same sub stays alive;
  *   sub only        every session of sub that began before the logout
  *                   (BCL_REC_REVOKED_SUB).
+ * An administrator (SetHandler backchannel-logout-admin) revokes with the
+ * same records (sub, sid), or sets an issuer's cut-off: every session of
+ * that issuer that began before it (BCL_REC_REVOKED_ISS).
  * "Began before": bcl_sub_revocation_applies. */
 #ifndef BCL_RULES_H
 #define BCL_RULES_H
@@ -21,8 +24,9 @@
 
 /* A logout writes its jti and at most two revocations. */
 #define BCL_RULES_MAX_WRITES 3
-/* A session is checked against at most two revocation records. */
-#define BCL_RULES_MAX_REVS 2
+/* A session is checked against at most three revocation records: its sid,
+ * its sub (or sub without sid), its issuer's cut-off. */
+#define BCL_RULES_MAX_REVS 3
 
 /* How long a store remembers a logout's jti: until the token could no
  * longer be accepted (l->jti_expires), but at most `lifetime`
@@ -57,6 +61,15 @@ int bcl_rules_logout_records(const bcl_logout_t *l, int64_t now, int64_t lifetim
 int bcl_rules_session_logout(bcl_logout_t *l, const bcl_identity_t *id, const bcl_hkey_t *once,
                              int64_t accepted_server, int64_t now);
 
+/* An administrator's revocation (no token): `kind` is BCL_REC_REVOKED_SUB
+ * (every session of that sub begun before now, as a token naming the sub
+ * alone), BCL_REC_REVOKED_SID (that session, as a token naming the sid
+ * alone) or BCL_REC_REVOKED_ISS (every session of the issuer begun before
+ * now; `key` from bcl_hkey_iss). `once` as for bcl_rules_session_logout.
+ * Returns 0 for another kind or a zero key. */
+int bcl_rules_admin_logout(bcl_logout_t *l, int kind, const bcl_hkey_t *key, const bcl_hkey_t *once,
+                           int64_t accepted_server, int64_t now);
+
 /* A revocation meets the one already stored under its key (`old`: NULL,
  * expired, or of another kind count as none): it keeps the later of each
  * time and of the expiry. A later logout of the same subject kills every
@@ -64,12 +77,16 @@ int bcl_rules_session_logout(bcl_logout_t *l, const bcl_identity_t *id, const bc
  * revocation. */
 void bcl_rules_merge(bcl_record_t *rev, const bcl_record_t *old, int64_t now);
 
-/* The binding record of a session cookie (by hash). */
+/* The binding record of a session cookie (by hash); it keeps the
+ * fingerprint of id->iss_key. */
 void bcl_rules_binding_record(bcl_record_t *out, const bcl_hkey_t *cookie, const bcl_identity_t *id,
                               int64_t expires);
 
 /* The identity a live binding names; 0 (and `id` untouched) when `b` is
- * NULL, expired or not a binding: the session is unbound. */
+ * NULL, expired or not a binding: the session is unbound. On entry,
+ * id->iss_key is the cut-off key that applies to a binding made before
+ * bindings carried their issuer (no fingerprint): the guard passes its
+ * location's BCLIssuer's, others zero (no cut-off for such a binding). */
 int bcl_rules_binding_identity(const bcl_record_t *b, int64_t now, bcl_identity_t *id);
 
 /* The revocation records that can revoke a session of identity `id`, as
@@ -88,7 +105,7 @@ bcl_session_state_t bcl_rules_state(const bcl_identity_t *id, const bcl_rules_re
                                     const bcl_record_t *const *found, int n, int64_t now);
 
 /* Whether a session with identity `id` is killed by a sub revocation
- * record `rev` (BCL_REC_REVOKED_SUB or _NOSID): it began at or before the
+ * record `rev` (BCL_REC_REVOKED_SUB or _NOSID, and an issuer cut-off): it began at or before the
  * logout. Bindings made by this server compare this server's times;
  * identities from an auth module compare the OP's iat values. Unknown
  * begin times count as before. */

@@ -33,7 +33,10 @@ typedef struct {
     bcl_store_status_t (*bind)(bcl_store_t *s, const bcl_hkey_t *cookie,
                                const bcl_identity_t *id, int64_t now, int64_t expires);
     bcl_store_status_t (*unbind)(bcl_store_t *s, const bcl_hkey_t *cookie);
-    /* The state of the session a cookie is bound to; `id` receives the binding. */
+    /* The state of the session a cookie is bound to; `id` receives the
+     * binding. On entry id->iss_key is the issuer cut-off that applies to
+     * a binding that names no issuer (bcl_rules_binding_identity): the
+     * caller zeroes `id`, and the guard sets its location's BCLIssuer's. */
     bcl_store_status_t (*cookie_state)(bcl_store_t *s, const bcl_hkey_t *cookie, int64_t now,
                                        bcl_session_state_t *state, bcl_identity_t *id);
     /* The state of a session whose identity an auth module supplied. */
@@ -48,6 +51,11 @@ typedef struct {
      * `*suppressed` receives how many were not logged since the last one.
      * NULL: always (a local store fails rarely and says why each time). */
     int (*log_allowed)(bcl_store_t *s, apr_uint32_t now, apr_uint32_t *suppressed);
+    /* The live revocation record of `kind` named by identity key `key`
+     * (an administrator's question: is this sub revoked, since when?);
+     * `*found` 0 when there is none. */
+    bcl_store_status_t (*revocation)(bcl_store_t *s, int kind, const bcl_hkey_t *key, int64_t now,
+                                     bcl_record_t *out, int *found);
 } bcl_store_ops_t;
 
 struct bcl_store_t {

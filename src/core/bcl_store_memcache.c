@@ -14,7 +14,8 @@
 #include "bcl_rules.h"
 #include "bcl_store_net_impl.h"
 
-#define MAX_KEYS BCL_RULES_MAX_WRITES
+/* the most records one multi-get fetches: a logout's, or a session's revocations */
+#define MAX_KEYS (BCL_RULES_MAX_WRITES > BCL_RULES_MAX_REVS ? BCL_RULES_MAX_WRITES : BCL_RULES_MAX_REVS)
 #define REQ_MAX 1024
 
 static bcl_netsrv_t *server_of(bcl_net_store_t *ns, const bcl_hkey_t *k)
@@ -272,6 +273,22 @@ static bcl_store_status_t mc_identity_state(bcl_store_t *s, const bcl_identity_t
     return revocations_of(s->ctx, id, now, state);
 }
 
+static bcl_store_status_t mc_revocation(bcl_store_t *s, int kind, const bcl_hkey_t *key, int64_t now,
+                                        bcl_record_t *out, int *found)
+{
+    bcl_net_store_t *ns = s->ctx;
+    char name[BCL_NET_KEY_MAX];
+    const bcl_hkey_t *hk[1] = { key };
+    const char *keys[1] = { name };
+
+    *found = 0;
+    if (bcl_netrec_key(name, ns->conf->prefix, kind, key) == 0
+        || get_records(ns, "looking up a revocation", 1, hk, keys, out, found) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    *found = *found && out->kind == kind && out->expires > now;
+    return BCL_STORE_OK;
+}
+
 static const bcl_store_ops_t memcache_ops = {
     "memcache",
     mc_apply_logout,
@@ -282,6 +299,7 @@ static const bcl_store_ops_t memcache_ops = {
     bcl_store_net_stats,
     bcl_store_net_usage_crossings,
     bcl_store_net_log_allowed,
+    mc_revocation,
 };
 
 bcl_store_t *bcl_store_memcache_create(apr_pool_t *p, const bcl_net_conf_t *conf, bcl_net_health_t *health,

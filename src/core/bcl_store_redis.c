@@ -29,20 +29,23 @@ static const char APPLY_SCRIPT[] =
     "end\n"
     "return 0\n";
 
-/* KEYS: the cookie's binding. ARGV: the key prefix. Returns {binding, the
- * revocations it names: sid, sub, sub-without-sid}, '' for each one absent
- * or not named. */
+/* KEYS: the cookie's binding. ARGV: the key prefix, and the issuer
+ * fingerprint (hex) whose cut-off applies to a binding that names none ('':
+ * none). Returns {binding, the revocations it names: sid, sub,
+ * sub-without-sid, issuer cut-off}, '' for each one absent or not named. */
 static const char COOKIE_SCRIPT[] =
     "local b = redis.call('GET', KEYS[1])\n"
-    "if not b then return {'', '', '', ''} end\n"
-    "local sid, sub = string.match(b, '^1 c %-?%d+ %-?%d+ %-?%d+ (%S+) (%S+)$')\n"
-    "local s, u, n = '', '', ''\n"
+    "if not b then return {'', '', '', '', ''} end\n"
+    "local sid, sub, fp = string.match(b, '^1 c %-?%d+ %-?%d+ %-?%d+ (%S+) (%S+) ?(%x*)$')\n"
+    "local s, u, n, i = '', '', '', ''\n"
     "if sid and sid ~= '-' then s = redis.call('GET', ARGV[1] .. 's:' .. sid) or '' end\n"
     "if sub and sub ~= '-' then\n"
     "  u = redis.call('GET', ARGV[1] .. 'u:' .. sub) or ''\n"
     "  n = redis.call('GET', ARGV[1] .. 'n:' .. sub) or ''\n"
     "end\n"
-    "return {b, s, u, n}\n";
+    "if sid and (fp == nil or fp == '') then fp = ARGV[2] end\n"
+    "if fp and #fp == 14 then i = redis.call('GET', ARGV[1] .. 'i:' .. fp .. '000000000000000000') or '' end\n"
+    "return {b, s, u, n, i}\n";
 
 enum { SCRIPT_APPLY, SCRIPT_COOKIE, SCRIPT_COUNT };
 static const char *const scripts[SCRIPT_COUNT] = { APPLY_SCRIPT, COOKIE_SCRIPT };
@@ -71,12 +74,12 @@ static void sha1_hex(const char *text, char out[41])
 
 /* -- answers ---------------------------------------------------------------- */
 
-#define ANSWER_MAX 4
+#define ANSWER_MAX 5
 
 typedef struct {
     bcl_resp_reply_t reply;
     /* copies of bulk values (the connection's buffer is reused after the
-     * exchange): up to four records' worth */
+     * exchange): up to five records' worth */
     char data[ANSWER_MAX][BCL_NET_VALUE_MAX + 1];
     size_t len[ANSWER_MAX];
     int noscript;
@@ -327,6 +330,7 @@ static size_t cookie_answer_slot(int kind)
     case BCL_REC_REVOKED_SID: return 1;
     case BCL_REC_REVOKED_SUB: return 2;
     case BCL_REC_REVOKED_SUB_NOSID: return 3;
+    case BCL_REC_REVOKED_ISS: return 4;
     default: return ANSWER_MAX;
     }
 }
@@ -335,18 +339,29 @@ static bcl_store_status_t redis_cookie_state(bcl_store_t *s, const bcl_hkey_t *c
                                              bcl_session_state_t *state, bcl_identity_t *id)
 {
     bcl_net_store_t *ns = s->ctx;
-    char key[BCL_NET_KEY_MAX];
+    char key[BCL_NET_KEY_MAX], fallback[2 * BCL_ISS_FP_LEN + 1];
     bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
     bcl_record_t b, recs[BCL_RULES_MAX_REVS];
     const bcl_record_t *got[BCL_RULES_MAX_REVS];
     int n;
     answer_t a;
-    const char *args[] = { "1", key, ns->conf->prefix };
-    size_t lens[] = { 1, bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie), strlen(ns->conf->prefix) };
+    const char *args[] = { "1", key, ns->conf->prefix, fallback };
+    size_t lens[] = { 1, bcl_netrec_key(key, ns->conf->prefix, BCL_REC_BINDING, cookie), strlen(ns->conf->prefix),
+                      0 };
 
-    if (run_script(ns, SCRIPT_COOKIE, "looking up a session", 3, args, lens, &a) != 0)
+    /* the cut-off for a binding without fingerprint (bcl_rules_binding_identity) */
+    if (!bcl_hkey_is_zero(&id->iss_key)) {
+        static const char hex[] = "0123456789abcdef";
+        for (int i = 0; i < BCL_ISS_FP_LEN; i++) {
+            fallback[2 * i] = hex[id->iss_key.b[i] >> 4];
+            fallback[2 * i + 1] = hex[id->iss_key.b[i] & 15];
+        }
+        lens[3] = 2 * BCL_ISS_FP_LEN;
+    }
+    fallback[lens[3]] = '\0';
+    if (run_script(ns, SCRIPT_COOKIE, "looking up a session", 4, args, lens, &a) != 0)
         return BCL_STORE_UNAVAILABLE;
-    if (a.reply.top.type != BCL_RESP_ARRAY || a.reply.n != 4) {
+    if (a.reply.top.type != BCL_RESP_ARRAY || a.reply.n != 5) {
         bcl_net_failed(ns, ns->srv[0], "looking up a session", "unexpected answer to the script", APR_SUCCESS);
         return BCL_STORE_UNAVAILABLE;
     }
@@ -394,6 +409,26 @@ static bcl_store_status_t redis_identity_state(bcl_store_t *s, const bcl_identit
     return BCL_STORE_OK;
 }
 
+static bcl_store_status_t redis_revocation(bcl_store_t *s, int kind, const bcl_hkey_t *key, int64_t now,
+                                           bcl_record_t *out, int *found)
+{
+    bcl_net_store_t *ns = s->ctx;
+    char name[BCL_NET_KEY_MAX];
+    answer_t a;
+    const char *argv[] = { "MGET", name };
+    size_t lens[] = { 4, bcl_netrec_key(name, ns->conf->prefix, kind, key) };
+
+    *found = 0;
+    if (lens[1] == 0 || command(ns, "looking up a revocation", 2, argv, lens, &a) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    if (a.reply.top.type != BCL_RESP_ARRAY || a.reply.n != 1) {
+        bcl_net_failed(ns, ns->srv[0], "looking up a revocation", "unexpected answer to MGET", APR_SUCCESS);
+        return BCL_STORE_UNAVAILABLE;
+    }
+    *found = answer_record(ns, &a, 0, name, out) && out->kind == kind && out->expires > now;
+    return BCL_STORE_OK;
+}
+
 static const bcl_store_ops_t redis_ops = {
     "redis",
     redis_apply_logout,
@@ -404,6 +439,7 @@ static const bcl_store_ops_t redis_ops = {
     bcl_store_net_stats,
     bcl_store_net_usage_crossings,
     bcl_store_net_log_allowed,
+    redis_revocation,
 };
 
 /* -- connection setup ------------------------------------------------------- */

@@ -204,6 +204,26 @@ static unsigned table_usage_crossings(bcl_store_t *s)
     return crossed;
 }
 
+static bcl_store_status_t table_revocation(bcl_store_t *s, int kind, const bcl_hkey_t *key, int64_t now,
+                                           bcl_record_t *out, int *found)
+{
+    table_store_t *ts = s->ctx;
+    const bcl_record_t *r;
+    bcl_store_status_t st = BCL_STORE_OK;
+
+    *found = 0;
+    if (take(ts) != 0)
+        return BCL_STORE_UNAVAILABLE;
+    if (find(ts->table, kind, key, now, &r) != 0)
+        st = BCL_STORE_UNAVAILABLE;
+    else if (r != NULL && r->kind == kind) {
+        *out = *r;
+        *found = 1;
+    }
+    give(ts);
+    return st;
+}
+
 static const bcl_store_ops_t table_ops = {
     "shm",
     table_apply_logout,
@@ -214,6 +234,7 @@ static const bcl_store_ops_t table_ops = {
     table_stats,
     table_usage_crossings,
     NULL,                     /* log_allowed: always */
+    table_revocation,
 };
 
 void bcl_store_table_set_journal(bcl_store_t *s, const bcl_store_journal_t *journal)

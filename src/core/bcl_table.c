@@ -2,7 +2,7 @@
 #include "bcl_table.h"
 
 #define TABLE_MAGIC 0x42434c54u /* "BCLT" */
-#define TABLE_VERSION 2u   /* 2: per-kind counts in the header */
+#define TABLE_VERSION 3u   /* 2: per-kind counts in the header; 3: one more kind */
 /* Seconds between two full sweeps forced by a full table. */
 #define SWEEP_MIN_INTERVAL 1
 

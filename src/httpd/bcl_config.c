@@ -3,6 +3,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 #include "bcl_config.h"
+#include "bcl_admin.h"
 #include "bcl_conf_number.h"
 #include "bcl_table.h"
 #include <http_log.h>
@@ -53,6 +54,9 @@ void *bcl_dir_conf_merge(apr_pool_t *p, void *base_, void *add_)
     bcl_dir_conf_t *m = apr_palloc(p, sizeof(*m));
 
     MERGE_PTR(issuer);
+    m->issuer_cutoff = add->issuer != NULL ? add->issuer_cutoff : base->issuer_cutoff;
+    MERGE_PTR(admin_token_file);
+    MERGE_PTR(admin_tokens);
     MERGE_PTR(client_ids);
     MERGE_PTR(jwks_file);
     MERGE_PTR(jwks);
@@ -158,8 +162,12 @@ static const char *set_issuer(cmd_parms *cmd, void *conf, const char *arg)
     bcl_dir_conf_t *c = conf;
     if (*arg == '\0')
         return "BCLIssuer: the issuer must not be empty";
+    /* the key of its cut-off (SetHandler backchannel-logout-admin), which
+     * the guard also applies to bindings made before bindings named their
+     * issuer: computed once here, never per request */
+    if (bcl_hkey_iss(&c->issuer_cutoff, arg) != 0)
+        return apr_psprintf(cmd->pool, "BCLIssuer: %s: SHA-256 is not available", arg);
     c->issuer = arg;
-    (void)cmd;
     return NULL;
 }
 
@@ -503,6 +511,9 @@ static const char *set_lifetime(cmd_parms *cmd, void *conf, const char *arg)
 #define BCL_CONTEXT (RSRC_CONF | ACCESS_CONF)
 
 const command_rec bcl_directives[] = {
+    AP_INIT_TAKE1("BCLAdminTokenFile", bcl_admin_set_token_file, NULL, BCL_CONTEXT,
+                  "A file of bearer tokens (one per line, readable by root only) for SetHandler "
+                  "backchannel-logout-admin"),
     AP_INIT_TAKE1("BCLIssuer", set_issuer, NULL, BCL_CONTEXT,
                   "the only accepted iss of logout tokens"),
     AP_INIT_ITERATE("BCLClientID", add_client_id, NULL, BCL_CONTEXT,

@@ -8,11 +8,13 @@
 #include "bcl_keyset.h"
 #include "bcl_token.h"
 #include "bcl_keys_conf.h"
+#include "bcl_record.h"
 
 #define BCL_UNSET (-1)
 
 typedef struct {
     const char *issuer;
+    bcl_hkey_t issuer_cutoff;         /* bcl_hkey_iss(issuer), computed with it */
     apr_array_header_t *client_ids;   /* of const char* */
     const char *jwks_file;            /* for messages; the keys are in `jwks` */
     bcl_keyset_t *jwks;               /* parsed when the directive is read */
@@ -39,6 +41,10 @@ typedef struct {
     int suspicious_cookie;            /* BCL_UNSET, BCL_SUSPICIOUS_DENY, BCL_SUSPICIOUS_ALLOW */
     const char *cookie_path;
     const char *cookie_domain;
+
+    /* the admin handler (bcl_admin.c) */
+    const char *admin_token_file;     /* BCLAdminTokenFile, for messages */
+    apr_array_header_t *admin_tokens; /* of bcl_admin_digest_t: SHA-256 of each token */
 } bcl_dir_conf_t;
 
 enum { BCL_BIND_NONE = 0, BCL_BIND_RESPONSE_HEADER, BCL_BIND_ENV };

@@ -213,6 +213,7 @@ static int logout_by_cookies(request_rec *r, const bcl_dir_conf_t *conf, const c
             bcl_hkey_t key;
             bcl_store_status_t st;
             int dup = 0;
+            memset(&id, 0, sizeof(id));
             if (lens[j] == 0)
                 continue;
             keys++;

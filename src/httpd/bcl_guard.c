@@ -131,6 +131,11 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
         return -1;
     if (sub != NULL && *sub && bcl_hkey_sub(&id->sub_key, iss, sub) != 0)
         return -1;
+    /* the issuer's cut-off key: computed with BCLIssuer when it is that one */
+    if (conf->issuer != NULL && strcmp(iss, conf->issuer) == 0)
+        id->iss_key = conf->issuer_cutoff;
+    else if (bcl_hkey_iss(&id->iss_key, iss) != 0)
+        return -1;
     id->began_op = iat ? apr_atoi64(iat) : 0;
     return 1;
 }
@@ -285,6 +290,8 @@ int bcl_guard_fixup(request_rec *r)
         for (int i = 0; i < note->count && st == BCL_STORE_OK && state != BCL_SESSION_REVOKED; i++) {
             bcl_session_state_t s = BCL_SESSION_UNBOUND;
             bcl_identity_t id;
+            memset(&id, 0, sizeof(id));
+            id.iss_key = conf->issuer_cutoff;  /* for a binding that names no issuer */
             st = store->ops->cookie_state(store, &note->keys[i], now, &s, &id);
             if (st == BCL_STORE_OK) {
                 note->looked_up[i] = 1;
@@ -622,6 +629,8 @@ static void bind_checked(request_rec *r, bcl_store_t *store, const guard_note_t 
                           state == BCL_SESSION_REVOKED ? "that session was logged out" : "that session is live");
             return;
         }
+        if (!bcl_hkey_is_zero(&want->iss_key))
+            cur.iss_key = want->iss_key;   /* a binding older than cut-offs learns its issuer */
         id = &cur;
     }
     st = store->ops->bind(store, key, id, now, now + lifetime);
@@ -818,7 +827,8 @@ apr_status_t bcl_guard_bind_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         } else {
             memset(&id, 0, sizeof(id));
             if ((sid != NULL && bcl_hkey_sid(&id.sid_key, iss, sid) != 0)
-                || (sub != NULL && bcl_hkey_sub(&id.sub_key, iss, sub) != 0)) {
+                || (sub != NULL && bcl_hkey_sub(&id.sub_key, iss, sub) != 0)
+                || bcl_hkey_iss(&id.iss_key, iss) != 0) {
                 /* like a malformed header: no binding, expiries still apply */
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_NOT_BOUND ": the identity in the app's %s "
                               "header could not be hashed (digest failed); no binding made", conf->bind_header);

@@ -23,7 +23,7 @@
 #include "mod_backchannel_logout.h"
 
 static const char *const KIND_NAMES[BCL_REC_KINDS] = { NULL, "revoked_sid", "revoked_sub", "binding", "jti",
-                                                       "revoked_sub_nosid" };
+                                                       "revoked_sub_nosid", "revoked_iss" };
 static const char *const WHY_NAMES[BCL_GUARD_WHY_COUNT] = { "revoked", "unbound", "suspicious" };
 static const char *const ACT_NAMES[BCL_GUARD_ACT_COUNT] = { "pass", "deny", "redirect" };
 static const char *const OP_NAMES[BCL_STORE_OP_COUNT] = { "logout", "binding" };

@@ -15,6 +15,7 @@
 #include "bcl_config.h"
 #include "bcl_config_check.h"
 #include "bcl_frontchannel.h"
+#include "bcl_admin.h"
 #include "bcl_logtags.h"
 #include "bcl_guard.h"
 #include "bcl_keys.h"
@@ -90,6 +91,7 @@ static void bcl_register_hooks(apr_pool_t *p)
     ap_hook_child_init(bcl_child_init, NULL, before_watchdog, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_receiver_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_frontchannel_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(bcl_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(bcl_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     bcl_status_register_hooks();
     ap_hook_fixups(bcl_guard_fixup, after_env, NULL, APR_HOOK_LAST);

@@ -4,7 +4,8 @@
  * memcached VALUE block carried). Checked:
  *   - a refused value leaves the record all zero (the store treats it as
  *     absent);
- *   - an accepted value has a storable kind and no key or reserved bytes;
+ *   - an accepted value has a storable kind, no key, and an issuer
+ *     fingerprint only when it is a binding;
  *   - an accepted record that encodes again decodes to the same record, and
  *     its encoding and key names stay within their bounds. */
 #include <stdlib.h>
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (bcl_netrec_kind_letter(rec.kind) == 0 || !all_zero(&rec.key, sizeof(rec.key))
-        || !all_zero(rec.reserved, sizeof(rec.reserved)))
+        || (rec.kind != BCL_REC_BINDING && !all_zero(rec.iss_fp, sizeof(rec.iss_fp))))
         abort();
 
     /* values of extreme width may not encode again (0); any that does must

@@ -6,7 +6,8 @@
 # SECONDS is the time given to EACH target (default 20). The targets: token, json,
 # form, jwks, cookie, keysource, journal, and the network stores' inputs: resp
 # (redis replies), mcproto (memcached answers) and netrec (the record values
-# they return, bcl_netrec_decode). Each target is built from src/core/*.c plus
+# they return, bcl_netrec_decode), and admin (the admin endpoint's JSON body
+# and token file, bcl_admin_req.c). Each target is built from src/core/*.c plus
 # test/fuzz/fuzz_common.c and test/fuzz/fuzz_<target>.c with
 #   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # and run on a copy of test/fuzz/corpus/<target>/ (the committed seeds are
@@ -22,7 +23,7 @@
 #   FUZZ_WORK      work directory (default: a new mktemp -d under /tmp); holds
 #                  the binaries, the grown corpora, logs and crash artifacts
 #   FUZZ_TARGETS   targets to run (default "token json form jwks cookie keysource journal
-#                  resp mcproto netrec")
+#                  resp mcproto netrec admin")
 #   FUZZ_JOBS      targets run at the same time (default: the CPU count, at
 #                  most 2)
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-jobs=4 -workers=4"
@@ -42,7 +43,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 SECS=${1:-20}
 CC=${CC:-clang}
-TARGETS=${FUZZ_TARGETS:-"token json form jwks cookie keysource journal resp mcproto netrec"}
+TARGETS=${FUZZ_TARGETS:-"token json form jwks cookie keysource journal resp mcproto netrec admin"}
 WORK=${FUZZ_WORK:-$(mktemp -d /tmp/bcl-fuzz.XXXXXX)}
 CORE=${FUZZ_CORE_DIR:-$TOP/src/core}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

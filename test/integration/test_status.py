@@ -102,7 +102,8 @@ def test_json_matches_the_prometheus_text(guard):
     assert j["tokens"]["refused"]["aud"] == V(fams, "bcl_tokens_refused_total", reason="aud")
     assert j["keys"] == {"fetches": 0, "failures": 0, "issuer_mismatches": 0, "sources": []}   # no key URL here
     assert j["store"]["capacity"] == 5000
-    assert set(j["store"]["records"]) == {"revoked_sid", "revoked_sub", "revoked_sub_nosid", "binding", "jti"}
+    assert set(j["store"]["records"]) == {"revoked_sid", "revoked_sub", "revoked_sub_nosid", "revoked_iss", "binding",
+                                         "jti"}
 
 
 def test_counters_move_as_the_receiver_and_guard_act(guard):

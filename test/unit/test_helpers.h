@@ -170,5 +170,6 @@ Suite *keysource_suite(void);
 Suite *journal_suite(void);
 Suite *record_suite(void);
 Suite *cookie_suite(void);
+Suite *admin_suite(void);
 
 #endif

@@ -113,6 +113,7 @@ START_TEST(test_roundtrip_keeps_every_field)
     ck_assert_int_eq(bcl_hkey_sub(&r.sub_key, "https://op", "u"), 0);
     ck_assert_int_eq(bcl_hkey_sid(&r.sid_key, "https://op", "x"), 0);
     r.kind = BCL_REC_BINDING;
+    memcpy(r.iss_fp, "\x01\x02\x03\x04\x05\x06\x07", BCL_ISS_FP_LEN);  /* the issuer's fingerprint too */
     unsigned char buf[BCL_JOURNAL_HEADER_SIZE + BCL_JOURNAL_FRAME_SIZE];
     bcl_journal_header(buf);
     bcl_journal_encode(buf + BCL_JOURNAL_HEADER_SIZE, &r);

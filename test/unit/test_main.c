@@ -34,6 +34,7 @@ int main(void)
     srunner_add_suite(sr, journal_suite());
     srunner_add_suite(sr, record_suite());
     srunner_add_suite(sr, cookie_suite());
+    srunner_add_suite(sr, admin_suite());
 
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);

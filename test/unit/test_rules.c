@@ -1,6 +1,7 @@
 /* The rules of revocation and binding (bcl_rules.c), without a store. */
 #include <string.h>
 #include <check.h>
+#include "bcl_netrec.h"
 #include "bcl_rules.h"
 #include "test_helpers.h"
 
@@ -148,6 +149,7 @@ START_TEST(test_bindings_and_replays)
     bcl_hkey_t c;
     bcl_record_t b, j;
 
+    memset(&got, 0, sizeof(got));
     ck_assert_int_eq(bcl_hkey_cookie(&c, "APP", "v", 1), 0);
     bcl_rules_binding_record(&b, &c, &id, 100);
     ck_assert_int_eq(b.kind, BCL_REC_BINDING);
@@ -209,6 +211,160 @@ START_TEST(test_session_logout_writes_what_a_token_would)
 }
 END_TEST
 
+START_TEST(test_issuer_key_is_a_padded_fingerprint)
+{
+    bcl_hkey_t k, k2, other, back, stored;
+    uint8_t zero[BCL_ISS_FP_LEN] = { 0 };
+
+    ck_assert_int_eq(bcl_hkey_iss(&k, "https://op"), 0);
+    ck_assert_int_eq(bcl_hkey_iss(&k2, "https://op"), 0);
+    ck_assert_int_eq(bcl_hkey_iss(&other, "https://other"), 0);
+    ck_assert(memcmp(&k, &k2, sizeof(k)) == 0);
+    ck_assert(memcmp(&k, &other, sizeof(k)) != 0);
+    ck_assert(!bcl_hkey_is_zero(&k));
+    for (int i = BCL_ISS_FP_LEN; i < BCL_KEY_LEN; i++)
+        ck_assert_int_eq(k.b[i], 0);
+    ck_assert(bcl_hkey_iss_from_fp(&back, k.b));
+    ck_assert(memcmp(&k, &back, sizeof(k)) == 0);
+    ck_assert(!bcl_hkey_iss_from_fp(&back, zero));
+    /* the table keeps the cut-off under a hash of its key, like sub-nosid */
+    ck_assert_int_eq(bcl_hkey_stored(&stored, BCL_REC_REVOKED_ISS, &k), 0);
+    ck_assert(memcmp(&stored, &k, sizeof(k)) != 0);
+}
+END_TEST
+
+START_TEST(test_admin_logout_writes_what_a_token_would)
+{
+    bcl_record_t r[BCL_RULES_MAX_WRITES];
+    bcl_hkey_t once, sub, sid, iss, zero;
+    bcl_logout_t l;
+
+    memset(&zero, 0, sizeof(zero));
+    ck_assert_int_eq(bcl_hkey_jti(&once, "https://op", "admin once"), 0);
+    ck_assert_int_eq(bcl_hkey_sub(&sub, "https://op", "u"), 0);
+    ck_assert_int_eq(bcl_hkey_sid(&sid, "https://op", "s"), 0);
+    ck_assert_int_eq(bcl_hkey_iss(&iss, "https://op"), 0);
+    /* sub: every session of sub begun before, as a token naming sub alone */
+    ck_assert(bcl_rules_admin_logout(&l, BCL_REC_REVOKED_SUB, &sub, &once, 7000000, 7));
+    ck_assert_int_eq(bcl_rules_logout_records(&l, 7, 500, r), 2);
+    ck_assert_int_eq(r[0].kind, BCL_REC_JTI);
+    ck_assert(r[0].expires == 8);
+    ck_assert_int_eq(r[1].kind, BCL_REC_REVOKED_SUB);
+    ck_assert(memcmp(&r[1].key, &sub, BCL_KEY_LEN) == 0 && r[1].t_server == 7000000 && r[1].t_op == 7);
+    /* sid: that session */
+    ck_assert(bcl_rules_admin_logout(&l, BCL_REC_REVOKED_SID, &sid, &once, 7000000, 7));
+    ck_assert_int_eq(bcl_rules_logout_records(&l, 7, 500, r), 2);
+    ck_assert_int_eq(r[1].kind, BCL_REC_REVOKED_SID);
+    ck_assert(memcmp(&r[1].key, &sid, BCL_KEY_LEN) == 0);
+    /* all: the issuer's cut-off */
+    ck_assert(bcl_rules_admin_logout(&l, BCL_REC_REVOKED_ISS, &iss, &once, 7000000, 7));
+    ck_assert_int_eq(bcl_rules_logout_records(&l, 7, 500, r), 2);
+    ck_assert_int_eq(r[1].kind, BCL_REC_REVOKED_ISS);
+    ck_assert(memcmp(&r[1].key, &iss, BCL_KEY_LEN) == 0 && r[1].expires == 507);
+    /* nothing else */
+    ck_assert(!bcl_rules_admin_logout(&l, BCL_REC_JTI, &sub, &once, 7000000, 7));
+    ck_assert(!bcl_rules_admin_logout(&l, BCL_REC_REVOKED_SUB, &zero, &once, 7000000, 7));
+}
+END_TEST
+
+START_TEST(test_issuer_cutoff_state)
+{
+    const int64_t now = 1000;
+    bcl_record_t cut = revocation(BCL_REC_REVOKED_ISS, now + 10, 500, 100), b;
+    bcl_identity_t before = th_identity("s", "u", 400, 0), after = th_identity("s", "u", 501, 0), got, old;
+    bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
+    const bcl_record_t *found[BCL_RULES_MAX_REVS];
+    bcl_hkey_t iss, c;
+
+    ck_assert_int_eq(bcl_hkey_iss(&iss, "https://op"), 0);
+    before.iss_key = after.iss_key = iss;
+    /* the cut-off is one more reference, after sid and sub */
+    ck_assert_int_eq(bcl_rules_revocations_of(&before, refs), 3);
+    ck_assert_int_eq(refs[2].kind, BCL_REC_REVOKED_ISS);
+    ck_assert(memcmp(&refs[2].key, &iss, BCL_KEY_LEN) == 0);
+    bcl_identity_t sub_only = th_identity(NULL, "u", 400, 0);
+    sub_only.iss_key = iss;
+    ck_assert_int_eq(bcl_rules_revocations_of(&sub_only, refs), 3);
+    found[0] = found[1] = NULL;
+    found[2] = &cut;
+    ck_assert_int_eq(bcl_rules_state(&before, refs, found, 3, now), BCL_SESSION_REVOKED);
+    ck_assert_int_eq(bcl_rules_state(&after, refs, found, 3, now), BCL_SESSION_LIVE);
+    /* OP times (an auth module's identity) */
+    bcl_identity_t env = th_identity("s", NULL, 0, 100);
+    env.iss_key = iss;
+    ck_assert_int_eq(bcl_rules_revocations_of(&env, refs), 2);
+    found[0] = NULL;
+    found[1] = &cut;
+    ck_assert_int_eq(bcl_rules_state(&env, refs, found, 2, now), BCL_SESSION_REVOKED);
+    env.began_op = 101;
+    ck_assert_int_eq(bcl_rules_state(&env, refs, found, 2, now), BCL_SESSION_LIVE);
+    /* an expired cut-off, or a record of another kind, is none */
+    env.began_op = 100;
+    cut.expires = now;
+    ck_assert_int_eq(bcl_rules_state(&env, refs, found, 2, now), BCL_SESSION_LIVE);
+    cut.expires = now + 10;
+    cut.kind = BCL_REC_REVOKED_SUB;
+    ck_assert_int_eq(bcl_rules_state(&env, refs, found, 2, now), BCL_SESSION_LIVE);
+
+    /* a binding keeps its issuer's fingerprint, and gives the key back */
+    ck_assert_int_eq(bcl_hkey_cookie(&c, "APP", "v", 1), 0);
+    bcl_rules_binding_record(&b, &c, &before, 2000);
+    memset(&got, 0, sizeof(got));
+    ck_assert(bcl_rules_binding_identity(&b, now, &got));
+    ck_assert(memcmp(&got.iss_key, &iss, BCL_KEY_LEN) == 0);
+    /* a binding without one (made before cut-offs) takes the caller's default */
+    old = th_identity("s", "u", 400, 0);
+    bcl_rules_binding_record(&b, &c, &old, 2000);
+    memset(&got, 0, sizeof(got));
+    ck_assert(bcl_rules_binding_identity(&b, now, &got));
+    ck_assert(bcl_hkey_is_zero(&got.iss_key));
+    ck_assert_int_eq(bcl_rules_revocations_of(&got, refs), 2);
+    memset(&got, 0, sizeof(got));
+    got.iss_key = iss;
+    ck_assert(bcl_rules_binding_identity(&b, now, &got));
+    ck_assert(memcmp(&got.iss_key, &iss, BCL_KEY_LEN) == 0);
+}
+END_TEST
+
+START_TEST(test_issuer_cutoff_on_the_network)
+{
+    bcl_record_t b, back, cut;
+    bcl_identity_t id = th_identity("s", "u", 400, 0);
+    bcl_hkey_t iss, c;
+    char val[BCL_NET_VALUE_MAX], key[BCL_NET_KEY_MAX];
+    size_t n;
+
+    ck_assert_int_eq(bcl_hkey_iss(&iss, "https://op"), 0);
+    id.iss_key = iss;
+    ck_assert_int_eq(bcl_hkey_cookie(&c, "APP", "v", 1), 0);
+    bcl_rules_binding_record(&b, &c, &id, 2000);
+    memset(&b.key, 0, sizeof(b.key));   /* values do not carry their key */
+    n = bcl_netrec_encode(val, &b);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(bcl_netrec_decode(val, n, &back), 0);
+    ck_assert(memcmp(&back, &b, sizeof(b)) == 0);
+    /* a value written before cut-offs (no fingerprint) still decodes */
+    memset(b.iss_fp, 0, sizeof(b.iss_fp));
+    n = bcl_netrec_encode(val, &b);
+    ck_assert_int_eq(bcl_netrec_decode(val, n, &back), 0);
+    ck_assert(memcmp(&back, &b, sizeof(b)) == 0);
+    /* a fingerprint on another kind, or a zero one, is not ours */
+    ck_assert_int_ne(bcl_netrec_decode("1 s 5 6 7 - - 01020304050607", strlen("1 s 5 6 7 - - 01020304050607"), &back), 0);
+    ck_assert_int_ne(bcl_netrec_decode("1 c 5 6 7 - - 00000000000000", strlen("1 c 5 6 7 - - 00000000000000"), &back), 0);
+    ck_assert_int_eq(bcl_netrec_decode("1 c 5 6 7 - - 01020304050607", strlen("1 c 5 6 7 - - 01020304050607"), &back), 0);
+    /* the cut-off's name is the fingerprint's hex and zeros (redis's Lua builds it) */
+    ck_assert_uint_gt(bcl_netrec_key(key, "bcl:", BCL_REC_REVOKED_ISS, &iss), 0);
+    ck_assert_str_eq(key + strlen(key) - 18, "000000000000000000");
+    ck_assert(strncmp(key, "bcl:i:", 6) == 0);
+    memset(&cut, 0, sizeof(cut));
+    cut.kind = BCL_REC_REVOKED_ISS;
+    cut.expires = 10;
+    n = bcl_netrec_encode(val, &cut);
+    ck_assert_int_eq(bcl_netrec_decode(val, n, &back), 0);
+    ck_assert_int_eq(back.kind, BCL_REC_REVOKED_ISS);
+}
+END_TEST
+
 Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -220,6 +376,10 @@ Suite *rules_suite(void)
     tcase_add_test(tc, test_bindings_and_replays);
     tcase_add_test(tc, test_stored_keys);
     tcase_add_test(tc, test_session_logout_writes_what_a_token_would);
+    tcase_add_test(tc, test_issuer_key_is_a_padded_fingerprint);
+    tcase_add_test(tc, test_admin_logout_writes_what_a_token_would);
+    tcase_add_test(tc, test_issuer_cutoff_state);
+    tcase_add_test(tc, test_issuer_cutoff_on_the_network);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -194,6 +194,7 @@ START_TEST(test_store_sid_and_sub_logouts)
     bcl_identity_t new_id = th_identity("s3", "alice", 3000, 0);
     bcl_session_state_t st;
     bcl_identity_t got;
+    memset(&got, 0, sizeof(got));   /* no default issuer cut-off (bcl_rules_binding_identity) */
     int replayed = -1;
 
     ck_assert_int_eq(bcl_hkey_cookie(&c_old, "APP", "v1", 2), 0);

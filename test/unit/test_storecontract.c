@@ -252,14 +252,25 @@ static void bind_cookie(bcl_store_t *s, const char *value, const bcl_identity_t 
     ck_assert_int_eq(s->ops->bind(s, &c, id, now, now + 600), BCL_STORE_OK);
 }
 
-static bcl_session_state_t cookie_state(bcl_store_t *s, const char *value, int64_t now)
+/* `fallback`: the cut-off key for a binding that names no issuer (the
+ * guard's location's BCLIssuer), NULL for none. */
+static bcl_session_state_t cookie_state_with(bcl_store_t *s, const char *value, int64_t now,
+                                             const bcl_hkey_t *fallback)
 {
     bcl_hkey_t c;
     bcl_identity_t id;
     bcl_session_state_t st = (bcl_session_state_t)-1;
+    memset(&id, 0, sizeof(id));
+    if (fallback != NULL)
+        id.iss_key = *fallback;
     ck_assert_int_eq(bcl_hkey_cookie(&c, "APP", value, strlen(value)), 0);
     ck_assert_int_eq(s->ops->cookie_state(s, &c, now, &st, &id), BCL_STORE_OK);
     return st;
+}
+
+static bcl_session_state_t cookie_state(bcl_store_t *s, const char *value, int64_t now)
+{
+    return cookie_state_with(s, value, now, NULL);
 }
 
 static bcl_session_state_t identity_state(bcl_store_t *s, const bcl_identity_t *id, int64_t now)
@@ -510,6 +521,76 @@ START_TEST(test_bindings)
 }
 END_TEST
 
+/* An administrator's revocations (bcl_rules_admin_logout): sub and sid as
+ * a token would write them, and the issuer cut-off, found from a binding's
+ * fingerprint, from an identity's issuer, and (bindings made before
+ * cut-offs) from the caller's default. */
+START_TEST(test_admin_revocations_and_issuer_cutoff)
+{
+    bcl_store_t *s = make_store(_i);
+    int64_t now = t0;
+    bcl_hkey_t op, other, once, key;
+    bcl_logout_t l;
+    bcl_record_t rec;
+    int found = -1;
+
+    ck_assert_int_eq(bcl_hkey_iss(&op, "https://op"), 0);
+    ck_assert_int_eq(bcl_hkey_iss(&other, "https://other"), 0);
+    bcl_identity_t a = th_identity("s1", "alice", US(now - 100), 0), b = th_identity("s2", "bob", US(now - 100), 0);
+    bcl_identity_t foreign = th_identity("s3", "carol", US(now - 100), 0);
+    bcl_identity_t legacy = th_identity("s4", "dave", US(now - 100), 0);
+    bcl_identity_t env = th_identity("s5", NULL, 0, now - 100);
+    a.iss_key = b.iss_key = env.iss_key = op;
+    foreign.iss_key = other;
+    bind_cookie(s, "a", &a, now);
+    bind_cookie(s, "b", &b, now);
+    bind_cookie(s, "f", &foreign, now);
+    bind_cookie(s, "old", &legacy, now);
+
+    /* sub: alice only */
+    ck_assert_int_eq(bcl_hkey_sub(&key, "https://op", "alice"), 0);
+    ck_assert_int_eq(bcl_hkey_jti(&once, "https://op", "admin 1"), 0);
+    ck_assert(bcl_rules_admin_logout(&l, BCL_REC_REVOKED_SUB, &key, &once, US(now), now));
+    apply(s, &l, now, 0);
+    ck_assert_int_eq(cookie_state(s, "a", now), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "b", now), LIVE);
+    ck_assert_int_eq(s->ops->revocation(s, BCL_REC_REVOKED_SUB, &key, now, &rec, &found), BCL_STORE_OK);
+    ck_assert_int_eq(found, 1);
+    ck_assert(rec.t_server == US(now) && rec.t_op == now);
+    ck_assert_int_eq(s->ops->revocation(s, BCL_REC_REVOKED_SID, &key, now, &rec, &found), BCL_STORE_OK);
+    ck_assert_int_eq(found, 0);
+    ck_assert_int_eq(s->ops->revocation(s, BCL_REC_REVOKED_ISS, &op, now, &rec, &found), BCL_STORE_OK);
+    ck_assert_int_eq(found, 0);
+
+    /* all of https://op, a second later */
+    ck_assert_int_eq(bcl_hkey_jti(&once, "https://op", "admin 2"), 0);
+    ck_assert(bcl_rules_admin_logout(&l, BCL_REC_REVOKED_ISS, &op, &once, US(now + 1), now + 1));
+    apply(s, &l, now + 1, 0);
+    ck_assert_int_eq(cookie_state(s, "b", now + 1), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "f", now + 1), LIVE);          /* another issuer */
+    ck_assert_int_eq(identity_state(s, &env, now + 1), REVOKED);    /* an auth module's identity */
+    ck_assert_int_eq(identity_state(s, &foreign, now + 1), LIVE);
+    /* a binding without fingerprint: the caller's default issuer decides */
+    ck_assert_int_eq(cookie_state(s, "old", now + 1), LIVE);
+    ck_assert_int_eq(cookie_state_with(s, "old", now + 1, &op), REVOKED);
+    ck_assert_int_eq(cookie_state_with(s, "old", now + 1, &other), LIVE);
+    /* ... but a fingerprint wins over the default */
+    ck_assert_int_eq(cookie_state_with(s, "f", now + 1, &op), LIVE);
+    /* sessions begun afterwards live */
+    bcl_identity_t later = th_identity("s6", "bob", US(now + 2), 0), later_env = th_identity("s7", NULL, 0, now + 2);
+    later.iss_key = later_env.iss_key = op;
+    bind_cookie(s, "later", &later, now + 2);
+    ck_assert_int_eq(cookie_state(s, "later", now + 2), LIVE);
+    ck_assert_int_eq(identity_state(s, &later_env, now + 2), LIVE);
+    ck_assert_int_eq(s->ops->revocation(s, BCL_REC_REVOKED_ISS, &op, now + 2, &rec, &found), BCL_STORE_OK);
+    ck_assert_int_eq(found, 1);
+    ck_assert(rec.t_server == US(now + 1));
+    /* it expires with the lifetime */
+    ck_assert_int_eq(cookie_state(s, "b", now + 1 + 600), UNBOUND);
+    ck_assert_int_eq(identity_state(s, &env, now + 1 + 600), LIVE);
+}
+END_TEST
+
 Suite *storecontract_suite(void)
 {
     Suite *s = suite_create("store-contract");
@@ -528,6 +609,7 @@ Suite *storecontract_suite(void)
     tcase_add_loop_test(tc, test_revocations_expire_with_the_lifetime, 0, B_COUNT);
     tcase_add_loop_test(tc, test_jti_lives_at_most_the_lifetime, 0, B_COUNT);
     tcase_add_loop_test(tc, test_bindings, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_admin_revocations_and_issuer_cutoff, 0, B_COUNT);
     suite_add_tcase(s, tc);
     (void)backend_names;
     return s;
