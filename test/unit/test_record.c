@@ -1,7 +1,9 @@
 /* Record keys: known answers (the keys are stored, so they must never
  * change with the implementation: a durable or shared store written by one
- * version is read by the next), and the same answers from many threads at
- * once (the SHA-256 method is fetched once per process, on first use). */
+ * version is read by the next: journal files, memcache and redis records
+ * written before an upgrade), and the same answers from many threads at
+ * once. The keys are computed with OpenSSL's low-level SHA-256 (no EVP
+ * context); bcl_hkey_digest (EVP, any digest) must give the same. */
 #include <string.h>
 #include <check.h>
 #include <apr_pools.h>
@@ -21,6 +23,13 @@ static const unsigned char KA_SUB[BCL_KEY_LEN] = {
 static const unsigned char KA_JTI[BCL_KEY_LEN] = {
     0xd4, 0xb1, 0x83, 0x65, 0x30, 0xc6, 0x9d, 0x77, 0xa0, 0x0d, 0xf3, 0xfd, 0xf3, 0x0e, 0xd6, 0x8d };
 
+/* the sub-nosid record's stored key (bcl_hkey_stored) of KA_SUB's key */
+static const unsigned char KA_SUB_NOSID[BCL_KEY_LEN] = {
+    0x8f, 0xb7, 0x38, 0x76, 0xa3, 0xbd, 0x85, 0x71, 0xf9, 0xd2, 0x12, 0x9e, 0xdc, 0x20, 0x85, 0x6f };
+/* a cookie value of 200 'x': more than one SHA-256 block */
+static const unsigned char KA_LONG_COOKIE[BCL_KEY_LEN] = {
+    0x98, 0x03, 0xdb, 0xd3, 0xf9, 0x53, 0x3c, 0x04, 0xce, 0xe9, 0x19, 0x62, 0x6f, 0x26, 0xee, 0x00 };
+
 static const char COOKIE_VALUE[] = "live-0123456789abcdef";
 
 START_TEST(test_keys_known_answers)
@@ -34,6 +43,24 @@ START_TEST(test_keys_known_answers)
     ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
     ck_assert_int_eq(bcl_hkey_jti(&k, "https://op.example.com", "28a3bcfd"), 0);
     ck_assert_mem_eq(k.b, KA_JTI, BCL_KEY_LEN);
+}
+END_TEST
+
+START_TEST(test_stored_and_long_keys_known_answers)
+{
+    bcl_hkey_t sub, k;
+    char longv[200];
+    memset(longv, 'x', sizeof(longv));
+    ck_assert_int_eq(bcl_hkey_sub(&sub, "https://op.example.com", "248289761001"), 0);
+    ck_assert_int_eq(bcl_hkey_stored(&k, BCL_REC_REVOKED_SUB_NOSID, &sub), 0);
+    ck_assert_mem_eq(k.b, KA_SUB_NOSID, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hkey_stored(&k, BCL_REC_REVOKED_SUB, &sub), 0);
+    ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hkey_cookie(&k, "APPSESSION", longv, sizeof(longv)), 0);
+    ck_assert_mem_eq(k.b, KA_LONG_COOKIE, BCL_KEY_LEN);
+    /* the EVP path agrees */
+    ck_assert_int_eq(bcl_hkey_digest(&k, EVP_sha256(), "cookie", "APPSESSION", 10, longv, sizeof(longv)), 0);
+    ck_assert_mem_eq(k.b, KA_LONG_COOKIE, BCL_KEY_LEN);
 }
 END_TEST
 
@@ -120,6 +147,7 @@ Suite *record_suite(void)
     Suite *s = suite_create("record");
     TCase *tc = tcase_create("keys");
     tcase_add_test(tc, test_keys_known_answers);
+    tcase_add_test(tc, test_stored_and_long_keys_known_answers);
     tcase_add_test(tc, test_cookie_key_uses_the_given_length);
     tcase_add_test(tc, test_keys_agree_across_threads);
     tcase_add_test(tc, test_digest_with_sha256_is_the_cookie_key);
