@@ -12,7 +12,11 @@ the marker's path appears in the trace. The cost per request of a row is
 (segment of N2 - segment of N1) / (N2 - N1): whatever a segment does once
 (the markers' own work) cancels out, and so do start-up and first use
 (in the warm-up segment). Both runs execute side by side, each on a fresh
-httpd (empty store), with the same requests.
+httpd (empty store), with the same requests. Only the thread that serves
+the connection is counted (callgrind --separate-threads, strace's thread
+ids): the module's maintenance watchdog thread (a sweep every minute, a
+store lock every 5 s) would otherwise land in whichever segment its timer
+hits, adding ~1,000 instructions per request to one row at random.
 
 Rows (and the row each is compared with):
   static          GET /off/small.txt with a cookie, no guard
@@ -176,7 +180,7 @@ def _run_tool(tool, jwks_text, seq_of, outdir):
     out = os.path.join(outdir, tool)
     if tool == "callgrind":
         wrap = ["valgrind", "--tool=callgrind", "--vgdb=no", "--callgrind-out-file=" + out,
-                "--dump-before=" + DUMP_FN]
+                "--dump-before=" + DUMP_FN, "--separate-threads=yes"]
     else:
         wrap = ["strace", "-f", "-qq", "-s", "40", "-o", out]
     argv = wrap + [harness.APACHE2, "-X", "-f", h.conf_path]
@@ -205,9 +209,10 @@ def _run_tool(tool, jwks_text, seq_of, outdir):
 
 
 def _callgrind_segments(out):
-    """Total instructions of each dump, in order (dump k: since marker k-1)."""
-    files = [f for f in glob.glob(out + ".*") if re.search(r"\.\d+$", f)]
-    files.sort(key=lambda f: int(f.rsplit(".", 1)[1]))
+    """Total instructions of each dump of the main thread (which serves the
+    connection under `httpd -X`), in order (dump k: since marker k-1)."""
+    files = [f for f in glob.glob(out + ".*") if re.search(r"\.\d+-01$", f)]
+    files.sort(key=lambda f: int(f.rsplit(".", 1)[1].split("-")[0]))
     segs = []
     for f in files:
         with open(f) as fh:
@@ -222,10 +227,11 @@ _SYSCALL = re.compile(r"^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)\(")
 
 def _strace_segments(out):
     """Counter of system calls between consecutive markers (index k: from
-    marker k to marker k+1)."""
+    marker k to marker k+1), of the thread that reads the markers."""
     segs = []
     cur = None
     want = 0
+    tid = None
     with open(out, errors="replace") as f:
         for line in f:
             if "resumed>" in line:
@@ -235,8 +241,9 @@ def _strace_segments(out):
                     segs.append(cur)
                 cur = Counter()
                 want += 1
+                tid = line.split(None, 1)[0]
             m = _SYSCALL.match(line)
-            if m and cur is not None:
+            if m and cur is not None and line.split(None, 1)[0] == tid:
                 cur[m.group(1)] += 1
     return segs
 

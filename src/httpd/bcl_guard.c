@@ -30,8 +30,8 @@ typedef struct {
     int live;                                 /* a cookie is bound to a live session */
     bcl_identity_t id;                        /* that session's identity */
     int expired_by_us;                        /* we sent expiring Set-Cookies (pass mode) */
-    int nexpire;                              /* names a refusal expires: configured ones and */
-    const char *expire[MAX_GUARDED_COOKIES * 2]; /* the spellings the request carried */
+    int nseen;                                /* the request's copies of session cookies: a */
+    bcl_cookie_copy_t seen[MAX_GUARDED_COOKIES]; /* refusal expires their names and spellings */
     /* The response side's rules need, per entry: */
     int copies[MAX_COOKIE_KEYS];              /* copies of names[i] in the request, in every spelling,
                                                * empty ones included (not entries: one copy gives
@@ -65,6 +65,20 @@ static int is_secure(request_rec *r)
     return strcmp(ap_http_scheme(r), "https") == 0;
 }
 
+/* Adds `name` to the names a refusal expires (`expire`, `n` so far), once,
+ * when a Set-Cookie can carry it; returns the new count. */
+static int note_expire(request_rec *r, const char **expire, int n, const char *name, apr_size_t len)
+{
+    if (!bcl_cookie_name_is_token(name, len) || n == MAX_GUARDED_COOKIES * 2)
+        return n;
+    for (int i = 0; i < n; i++) {
+        if (strlen(expire[i]) == len && memcmp(expire[i], name, len) == 0)
+            return n;
+    }
+    expire[n] = apr_pstrmemdup(r->pool, name, len);
+    return n + 1;
+}
+
 /* Removes the session cookies from the request and expires them in the
  * response, then applies BCLOnRevoked. */
 static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note_t *note,
@@ -79,15 +93,23 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
     const char *cookies = apr_table_get(r->headers_in, "Cookie");
     const char *rest = cookies ? bcl_cookie_remove(r->pool, cookies, conf->session_cookies) : NULL;
     int action = conf->on_revoked ? conf->on_revoked : BCL_ON_REVOKED_DENY;
+    const char *expire[MAX_GUARDED_COOKIES * 2];
+    int nexpire = 0;
 
     if (rest != NULL)
         apr_table_setn(r->headers_in, "Cookie", rest);
     else
         apr_table_unset(r->headers_in, "Cookie");
-    for (int i = 0; i < note->nexpire && note->n_expiry < MAX_GUARDED_COOKIES * 2; i++) {
-        const char *v = bcl_cookie_expiring(r->pool, note->expire[i], conf->cookie_path, conf->cookie_domain,
+    /* the names to expire: the configured name and the spelling carried of
+     * each copy (worked out here, not on every request) */
+    for (int i = 0; i < note->nseen && i < MAX_GUARDED_COOKIES; i++) {
+        nexpire = note_expire(r, expire, nexpire, note->seen[i].name, strlen(note->seen[i].name));
+        nexpire = note_expire(r, expire, nexpire, note->seen[i].raw_name, note->seen[i].raw_nlen);
+    }
+    for (int i = 0; i < nexpire && note->n_expiry < MAX_GUARDED_COOKIES * 2; i++) {
+        const char *v = bcl_cookie_expiring(r->pool, expire[i], conf->cookie_path, conf->cookie_domain,
                                             is_secure(r));
-        note->expiry_names[note->n_expiry] = note->expire[i];
+        note->expiry_names[note->n_expiry] = expire[i];
         note->expiry_values[note->n_expiry++] = v;
         apr_table_addn(r->err_headers_out, "Set-Cookie", v);
     }
@@ -133,19 +155,6 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
         return -1;
     id->began_op = iat ? apr_atoi64(iat) : 0;
     return 1;
-}
-
-/* Adds `name` to the names a refusal expires, once, when a Set-Cookie can
- * carry it. */
-static void note_expire(request_rec *r, guard_note_t *note, const char *name, apr_size_t len)
-{
-    if (!bcl_cookie_name_is_token(name, len) || note->nexpire == MAX_GUARDED_COOKIES * 2)
-        return;
-    for (int i = 0; i < note->nexpire; i++) {
-        if (strlen(note->expire[i]) == len && memcmp(note->expire[i], name, len) == 0)
-            return;
-    }
-    note->expire[note->nexpire++] = apr_pstrmemdup(r->pool, name, len);
 }
 
 /* How many copies of configured cookie `name` the request carried, in every
@@ -217,8 +226,11 @@ int bcl_guard_fixup(request_rec *r)
 
     /* every copy, in every spelling some backend reads as a configured
      * cookie; every form of its value (bcl_cookie_canon.h) */
-    bcl_cookie_copy_t copies[MAX_GUARDED_COOKIES];
+    bcl_cookie_copy_t *copies = note->seen;
     int seen = bcl_cookie_copies(cookies, conf->session_cookies, copies, MAX_GUARDED_COOKIES);
+    /* env mode looks the identity up, never the cookie: its values are
+     * counted (an empty one is no session), not hashed */
+    int hash_values = conf->bind_mode != BCL_BIND_ENV;
     int odd = 0, overflow = 0;
     const char *unhashable = NULL;        /* a cookie whose key could not be computed */
     int entry_copy[MAX_COOKIE_KEYS];      /* which copy each entry (form) is of */
@@ -229,8 +241,7 @@ int bcl_guard_fixup(request_rec *r)
         odd |= copies[i].odd;
         if (copies[i].odd && odd_name == NULL)
             odd_name = copies[i].name;
-        note_expire(r, note, copies[i].name, strlen(copies[i].name));
-        note_expire(r, note, copies[i].raw_name, copies[i].raw_nlen);
+        note->nseen = i + 1;
         if (copies[i].vlen == 0)
             continue;
         int n = bcl_cookie_value_forms(r->pool, copies[i].value, copies[i].vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
@@ -241,7 +252,8 @@ int bcl_guard_fixup(request_rec *r)
                 overflow = 1;
                 break;
             }
-            if (bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
+            if (hash_values
+                && bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
                 if (unhashable == NULL)
                     unhashable = copies[i].name;
                 continue;
