@@ -318,12 +318,32 @@ static void add_unescaped(forms_t *f, const char *s, apr_size_t n, int mode)
     add_form(f, out, o);
 }
 
+/* A value every rule below leaves as it is: printable ASCII without
+ * quotes, '%', '+', '\\' or whitespace (no trimming, unquoting, decoding,
+ * unescaping or splitting applies). Session ids are such values. */
+static int plain_value(const char *v, apr_size_t n)
+{
+    for (apr_size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c <= 0x20 || c >= 0x7f || c == '"' || c == '%' || c == '+' || c == '\\')
+            return 0;
+    }
+    return 1;
+}
+
 int bcl_cookie_value_forms(apr_pool_t *p, const char *v, apr_size_t vlen, const char **forms,
                            apr_size_t *lens, int max)
 {
     forms_t f = { p, forms, lens, max, 0 };
     const char *t = v;
     apr_size_t tn = vlen;
+
+    /* the usual case, one form: what the walk below would find, cheaper */
+    if (max > 0 && plain_value(v, vlen)) {
+        forms[0] = apr_pstrmemdup(p, v, vlen);
+        lens[0] = vlen;
+        return 1;
+    }
 
     add_form(&f, v, vlen);                      /* as carried: Tomcat keeps most, Go, PHP without % */
     ext_trim(&t, &tn);

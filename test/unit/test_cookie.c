@@ -162,6 +162,17 @@ START_TEST(test_value_forms_plain)
     ck_assert_int_eq(nforms("abc123-_.XYZ"), 1);
     ck_assert_int_eq(nforms("eyJhbGciOi.eyJzdWIi.c2ln"), 1);
     ck_assert(HAS("abc", "abc"));
+    /* every printable byte but the ones some rule changes: still one form
+     * (the short cut in bcl_cookie_value_forms) */
+    for (int c = 0x21; c < 0x7f; c++) {
+        char v[4] = { 'a', (char)c, 'b', 0 };
+        if (c == '"' || c == '%' || c == '+' || c == '\\')
+            continue;
+        ck_assert_msg(nforms(v) == 1 && HAS(v, v), "value %s", v);
+    }
+    /* and the general rules still see what a short cut must not skip */
+    ck_assert(HAS("ab\x1c", "ab"));
+    ck_assert(HAS("a+b", "a b"));
 }
 END_TEST
 
