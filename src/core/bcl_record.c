@@ -25,19 +25,32 @@ static int sha256_key(bcl_hkey_t *out, const char *label, const char *a, size_t 
 #ifndef OPENSSL_NO_DEPRECATED_3_0
     unsigned char buf[SHA256_DIGEST_LENGTH];
     static const unsigned char sep = 0;
+    size_t l_len = strlen(label) + 1;
+    unsigned char msg[192];
     SHA256_CTX c;
+    int ok;
 
-    if (SHA256_Init(&c) == 1 && SHA256_Update(&c, label, strlen(label) + 1) == 1
-        && SHA256_Update(&c, a, a_len) == 1 && SHA256_Update(&c, &sep, 1) == 1
-        && SHA256_Update(&c, b, b_len) == 1 && SHA256_Final(buf, &c) == 1) {
+    if (l_len + a_len + 1 + b_len <= sizeof(msg)) {
+        /* the usual short message: one update */
+        memcpy(msg, label, l_len);
+        memcpy(msg + l_len, a, a_len);
+        msg[l_len + a_len] = 0;
+        memcpy(msg + l_len + a_len + 1, b, b_len);
+        ok = SHA256_Init(&c) == 1 && SHA256_Update(&c, msg, l_len + a_len + 1 + b_len) == 1;
+    } else {
+        ok = SHA256_Init(&c) == 1 && SHA256_Update(&c, label, l_len) == 1 && SHA256_Update(&c, a, a_len) == 1
+             && SHA256_Update(&c, &sep, 1) == 1 && SHA256_Update(&c, b, b_len) == 1;
+    }
+    if (ok && SHA256_Final(buf, &c) == 1) {
         memcpy(out->b, buf, BCL_KEY_LEN);
-        OPENSSL_cleanse(&c, sizeof(c));
+        /* msg and c are not wiped: the value they hold is in the request's
+         * headers (request pool) for the whole request anyway, and nothing
+         * of them outlives this stack frame's reuse */
         /* the all-zero key means "none"; a real hash is never it */
         if (bcl_hkey_is_zero(out))
             out->b[0] = 1;
         return 0;
     }
-    OPENSSL_cleanse(&c, sizeof(c));
     memset(out->b, 0, BCL_KEY_LEN);
     return -1;
 #else

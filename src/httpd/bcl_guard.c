@@ -395,6 +395,7 @@ static void add_bind_filter(request_rec *r)
 {
     const request_rec *origin;
     const bcl_dir_conf_t *conf = NULL;
+    const bcl_runtime_t *rt;
     bind_ctx_t *ctx;
 
     /* a subrequest's headers never reach the client: nothing to bind */
@@ -417,7 +418,11 @@ static void add_bind_filter(request_rec *r)
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->conf = conf;
     ctx->note = ap_get_module_config(origin->request_config, &backchannel_logout_module);
-    ap_add_output_filter(BCL_BIND_FILTER, ctx, r, r->connection);
+    rt = guard_runtime(r);
+    if (rt != NULL && rt->bind_filter != NULL)
+        ap_add_output_filter_handle(rt->bind_filter, ctx, r, r->connection);
+    else
+        ap_add_output_filter(BCL_BIND_FILTER, ctx, r, r->connection);
 }
 
 void bcl_guard_insert_filter(request_rec *r)
