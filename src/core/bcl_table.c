@@ -183,11 +183,17 @@ static int probe_copy(const bcl_table_t *t, const bcl_hkey_t *key, int64_t now, 
 {
     uint32_t i = home_slot(t, key);
     for (uint32_t n = 0; n < t->nslots; n++) {
-        memcpy(out, &t->slots[i], sizeof(*out));
-        if (out->kind == BCL_REC_EMPTY)
+        const bcl_record_t *r = &t->slots[i];
+        /* key and kind first (a full table has probe runs of several
+         * slots); the whole record only for the one that matches. A
+         * torn key or kind at worst sends the probe on or stops it: the
+         * caller's sequence check throws that answer away. */
+        if (r->kind == BCL_REC_EMPTY)
             return 0;
-        if (memcmp(out->key.b, key->b, BCL_KEY_LEN) == 0)
-            return is_live(out, now);
+        if (memcmp(r->key.b, key->b, BCL_KEY_LEN) == 0) {
+            memcpy(out, r, sizeof(*out));
+            return memcmp(out->key.b, key->b, BCL_KEY_LEN) == 0 && is_live(out, now);
+        }
         i = i + 1 == t->nslots ? 0 : i + 1;
         if ((n + 1) % READ_CHECK_EVERY == 0 && s1 != ~0u
             && __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE) != s1)
