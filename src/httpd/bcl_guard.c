@@ -10,6 +10,7 @@
 #include "bcl_config.h"
 #include "bcl_cookie.h"
 #include "bcl_frontchannel.h"
+#include "bcl_hasher.h"
 #include "bcl_guard.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
@@ -58,6 +59,23 @@ static const bcl_runtime_t *guard_runtime(request_rec *r)
 {
     bcl_server_conf_t *sc = ap_get_module_config(r->server->module_config, &backchannel_logout_module);
     return sc->rt != NULL && sc->rt->store != NULL ? sc->rt : NULL;
+}
+
+/* The keys, with the child's hasher (bcl_hasher.h): the same keys as
+ * bcl_hkey_*, which serve where there is none (never in a child). */
+static int key_cookie(const bcl_runtime_t *rt, bcl_hkey_t *out, const char *name, const char *v, apr_size_t len)
+{
+    return rt->hasher ? bcl_hasher_cookie(rt->hasher, out, name, v, len) : bcl_hkey_cookie(out, name, v, len);
+}
+
+static int key_sid(const bcl_runtime_t *rt, bcl_hkey_t *out, const char *iss, const char *sid)
+{
+    return rt->hasher ? bcl_hasher_sid(rt->hasher, out, iss, sid) : bcl_hkey_sid(out, iss, sid);
+}
+
+static int key_sub(const bcl_runtime_t *rt, bcl_hkey_t *out, const char *iss, const char *sub)
+{
+    return rt->hasher ? bcl_hasher_sub(rt->hasher, out, iss, sub) : bcl_hkey_sub(out, iss, sub);
 }
 
 static int is_secure(request_rec *r)
@@ -139,7 +157,7 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
 
 /* The identity an auth module in front put into the environment: 1 with
  * `*id`, 0 when there is none, -1 when its keys cannot be computed. */
-static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity_t *id)
+static int env_identity(request_rec *r, const bcl_runtime_t *rt, const bcl_dir_conf_t *conf, bcl_identity_t *id)
 {
     const char *iss = apr_table_get(r->subprocess_env, conf->env_iss);
     const char *sid = apr_table_get(r->subprocess_env, conf->env_sid);
@@ -149,9 +167,9 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
     memset(id, 0, sizeof(*id));
     if (iss == NULL || *iss == '\0' || ((sid == NULL || !*sid) && (sub == NULL || !*sub)))
         return 0;
-    if (sid != NULL && *sid && bcl_hkey_sid(&id->sid_key, iss, sid) != 0)
+    if (sid != NULL && *sid && key_sid(rt, &id->sid_key, iss, sid) != 0)
         return -1;
-    if (sub != NULL && *sub && bcl_hkey_sub(&id->sub_key, iss, sub) != 0)
+    if (sub != NULL && *sub && key_sub(rt, &id->sub_key, iss, sub) != 0)
         return -1;
     id->began_op = iat ? apr_atoi64(iat) : 0;
     return 1;
@@ -257,7 +275,7 @@ int bcl_guard_fixup(request_rec *r)
                 break;
             }
             if (hash_values
-                && bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
+                && key_cookie(rt, &note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
                 if (unhashable == NULL)
                     unhashable = copies[i].name;
                 continue;
@@ -293,7 +311,7 @@ int bcl_guard_fixup(request_rec *r)
     now = apr_time_sec(apr_time_now());
     if (conf->bind_mode == BCL_BIND_ENV) {
         bcl_identity_t id;
-        int found = env_identity(r, conf, &id);
+        int found = env_identity(r, rt, conf, &id);
         if (found < 0)
             return refuse_unhashable(r, note, "the session identity in the environment (BCLBindFrom env)");
         if (found)
@@ -678,6 +696,7 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
                            const guard_note_t *note, const bcl_identity_t *id, int header_seen,
                            apr_int64_t lifetime)
 {
+    const bcl_runtime_t *rt = guard_runtime(r);   /* the caller's: not NULL */
     /* After a refusal the request's cookies stay as the store has them: the
      * app never saw them, so nothing it answers may unbind or rebind them. */
     int refused = note != NULL && note->expired_by_us;
@@ -721,7 +740,7 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
         if (sc->expired[j])
             continue;
         sets_any = 1;
-        if (bcl_hkey_cookie(&key, sc->names[j], sc->values[j], sc->lens[j]) != 0) {
+        if (key_cookie(rt, &key, sc->names[j], sc->values[j], sc->lens[j]) != 0) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_NOT_BOUND ": a value of cookie %s set by "
                           "the response could not be hashed (digest failed); not bound", sc->names[j]);
             continue;
@@ -841,8 +860,8 @@ apr_status_t bcl_guard_bind_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             apply_bindings(r, rt->store, &sc, note, NULL, 1, rt->lifetime);
         } else {
             memset(&id, 0, sizeof(id));
-            if ((sid != NULL && bcl_hkey_sid(&id.sid_key, iss, sid) != 0)
-                || (sub != NULL && bcl_hkey_sub(&id.sub_key, iss, sub) != 0)) {
+            if ((sid != NULL && key_sid(rt, &id.sid_key, iss, sid) != 0)
+                || (sub != NULL && key_sub(rt, &id.sub_key, iss, sub) != 0)) {
                 /* like a malformed header: no binding, expiries still apply */
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_NOT_BOUND ": the identity in the app's %s "
                               "header could not be hashed (digest failed); no binding made", conf->bind_header);

@@ -2,14 +2,16 @@
  * change with the implementation: a durable or shared store written by one
  * version is read by the next: journal files, memcache and redis records
  * written before an upgrade), and the same answers from many threads at
- * once. The keys are computed with OpenSSL's low-level SHA-256 (no EVP
- * context); bcl_hkey_digest (EVP, any digest) must give the same. */
+ * once; the guard's hasher (bcl_hasher.h: SHA-256 on a stack context when
+ * the default provider serves it) gives the same keys, and none when
+ * OpenSSL's configuration leaves no SHA-256 to fetch. */
 #include <string.h>
 #include <check.h>
 #include <apr_pools.h>
 #include <apr_thread_proc.h>
 
 #include "bcl_record.h"
+#include "bcl_hasher.h"
 #include "bcl_record_digest.h"
 #include "test_helpers.h"
 
@@ -142,12 +144,59 @@ START_TEST(test_keys_agree_across_threads)
 }
 END_TEST
 
+START_TEST(test_hasher_gives_the_same_keys)
+{
+    apr_pool_t *p;
+    bcl_hasher_t *h;
+    bcl_hkey_t k;
+    char longv[200];
+
+    memset(longv, 'x', sizeof(longv));
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    h = bcl_hasher_create(p, NULL);
+    ck_assert(bcl_hasher_ok(h));
+    ck_assert_str_eq(bcl_hasher_kind(h), "stack");
+    ck_assert_int_eq(bcl_hasher_cookie(h, &k, "APPSESSION", COOKIE_VALUE, strlen(COOKIE_VALUE)), 0);
+    ck_assert_mem_eq(k.b, KA_COOKIE, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hasher_cookie(h, &k, "APPSESSION", longv, sizeof(longv)), 0);
+    ck_assert_mem_eq(k.b, KA_LONG_COOKIE, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hasher_sid(h, &k, "https://op.example.com", "c1b7"), 0);
+    ck_assert_mem_eq(k.b, KA_SID, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hasher_sub(h, &k, "https://op.example.com", "248289761001"), 0);
+    ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
+    apr_pool_destroy(p);
+}
+END_TEST
+
+/* "fips=yes" with no FIPS provider loaded: no SHA-256, no key (the guard
+ * then answers 503), never a stand-in. */
+START_TEST(test_hasher_without_sha256_gives_no_key)
+{
+    apr_pool_t *p;
+    bcl_hasher_t *h;
+    bcl_hkey_t k;
+
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    h = bcl_hasher_create(p, "fips=yes");
+    ck_assert(!bcl_hasher_ok(h));
+    ck_assert_str_eq(bcl_hasher_kind(h), "none");
+    memset(k.b, 0xaa, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hasher_cookie(h, &k, "APPSESSION", "v", 1), -1);
+    ck_assert(bcl_hkey_is_zero(&k));
+    ck_assert_int_eq(bcl_hasher_sid(h, &k, "https://op", "s"), -1);
+    ck_assert(bcl_hkey_is_zero(&k));
+    apr_pool_destroy(p);
+}
+END_TEST
+
 Suite *record_suite(void)
 {
     Suite *s = suite_create("record");
     TCase *tc = tcase_create("keys");
     tcase_add_test(tc, test_keys_known_answers);
     tcase_add_test(tc, test_stored_and_long_keys_known_answers);
+    tcase_add_test(tc, test_hasher_gives_the_same_keys);
+    tcase_add_test(tc, test_hasher_without_sha256_gives_no_key);
     tcase_add_test(tc, test_cookie_key_uses_the_given_length);
     tcase_add_test(tc, test_keys_agree_across_threads);
     tcase_add_test(tc, test_digest_with_sha256_is_the_cookie_key);
