@@ -45,7 +45,7 @@ void bcl_runtime_child_init(apr_pool_t *pchild, server_rec *s, bcl_runtime_t *rt
     if (rt != NULL) {
         rt->hasher = bcl_hasher_create(pchild, NULL);
         if (!bcl_hasher_ok(rt->hasher))
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, BCL_TAG_HASH_REFUSED ": SHA-256 cannot be fetched with this "
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, BCL_TAG_HASH_UNAVAILABLE ": SHA-256 cannot be fetched with this "
                          "OpenSSL configuration: every request with a session cookie is refused with 503");
     }
     bcl_store_shm_child_init(pchild, s);
