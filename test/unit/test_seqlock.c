@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <check.h>
+#include "bcl_rules.h"
+#include "bcl_store.h"
 #include "bcl_table.h"
 #include "test_helpers.h"
 
@@ -189,6 +191,74 @@ START_TEST(test_dead_writer_left_the_sequence_odd)
 }
 END_TEST
 
+static int locks_taken;
+
+static int count_lock(void *baton)
+{
+    (void)baton;
+    locks_taken++;
+    return 0;
+}
+
+static void count_unlock(void *baton)
+{
+    (void)baton;
+}
+
+/* The store's read path: lock-free while no writer interferes, and right
+ * through the lock when the sequence says a writer never finished. */
+START_TEST(test_store_reads_without_the_lock_and_falls_back_to_it)
+{
+    void *mem = calloc(1, bcl_table_size(CAPACITY));
+    apr_pool_t *p;
+    bcl_store_lock_t lock = { count_lock, count_unlock, NULL };
+    bcl_store_t *st;
+    bcl_logout_t l;
+    bcl_identity_t id;
+    bcl_hkey_t cookie;
+    bcl_session_state_t state = BCL_SESSION_UNBOUND;
+    bcl_identity_t got;
+    int replayed = 0;
+    uint32_t seq;
+
+    ck_assert_ptr_nonnull(mem);
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    st = bcl_store_table_create(p, bcl_table_init(mem, CAPACITY), &lock);
+    memset(&id, 0, sizeof(id));
+    ck_assert_int_eq(bcl_hkey_sid(&id.sid_key, "https://op", "s1"), 0);
+    ck_assert_int_eq(bcl_hkey_sub(&id.sub_key, "https://op", "alice"), 0);
+    ck_assert_int_eq(bcl_hkey_cookie(&cookie, "APP", "v1", 2), 0);
+    ck_assert_int_eq(st->ops->bind(st, &cookie, &id, NOW, NOW + 100), BCL_STORE_OK);
+    locks_taken = 0;
+    ck_assert_int_eq(st->ops->cookie_state(st, &cookie, NOW, &state, &got), BCL_STORE_OK);
+    ck_assert_int_eq(state, BCL_SESSION_LIVE);
+    ck_assert_int_eq(st->ops->identity_state(st, &id, NOW, &state), BCL_STORE_OK);
+    ck_assert_int_eq(state, BCL_SESSION_LIVE);
+    ck_assert_int_eq(locks_taken, 0);
+
+    memset(&l, 0, sizeof(l));
+    ck_assert_int_eq(bcl_hkey_jti(&l.jti_key, "https://op", "j1"), 0);
+    l.has_sid = 1;
+    l.sid_key = id.sid_key;
+    l.jti_expires = NOW + 50;
+    ck_assert_int_eq(st->ops->apply_logout(st, &l, NOW, 500, &replayed), BCL_STORE_OK);
+    ck_assert_int_eq(locks_taken, 1);   /* the writer's */
+
+    /* a writer died inside a section: the sequence stays odd */
+    memcpy(&seq, (char *)mem + 28, sizeof(seq));
+    seq |= 1u;
+    memcpy((char *)mem + 28, &seq, sizeof(seq));
+    locks_taken = 0;
+    ck_assert_int_eq(st->ops->cookie_state(st, &cookie, NOW, &state, &got), BCL_STORE_OK);
+    ck_assert_int_eq(state, BCL_SESSION_REVOKED);
+    ck_assert_int_eq(st->ops->identity_state(st, &id, NOW, &state), BCL_STORE_OK);
+    ck_assert_int_eq(state, BCL_SESSION_REVOKED);
+    ck_assert_int_eq(locks_taken, 3);   /* binding, its revocations, the identity's */
+    apr_pool_destroy(p);
+    free(mem);
+}
+END_TEST
+
 Suite *seqlock_suite(void)
 {
     Suite *s = suite_create("seqlock");
@@ -197,6 +267,7 @@ Suite *seqlock_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_readers_never_see_a_torn_record);
     tcase_add_test(tc, test_dead_writer_left_the_sequence_odd);
+    tcase_add_test(tc, test_store_reads_without_the_lock_and_falls_back_to_it);
     suite_add_tcase(s, tc);
     return s;
 }
