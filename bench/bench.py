@@ -87,6 +87,9 @@ def parse_args(argv):
     p.add_argument("--counts-requests", default="10,20,120",
                    help="W,N1,N2 for --counts: warm-up requests, then per request = "
                         "(count over N2 - count over N1) / (N2-N1) (default 10,20,120)")
+    p.add_argument("--counts-fill", type=int, default=0, metavar="N",
+                   help="with --counts: N other bindings in the store (filled through an ordinary "
+                        "httpd into a journal the counted httpd replays; 1000000 takes a few minutes)")
     p.add_argument("--counts-keep", metavar="DIR",
                    help="with --counts, --scrape or --burst: keep callgrind's dumps and strace's traces in DIR "
                         "(callgrind_annotate them for a profile)")
@@ -194,7 +197,8 @@ def main_counts(cfg):
     try:
         w, n1, n2 = cfg.counts_requests
         log("counts: httpd -X under callgrind and under strace, %d/%d/%d requests per row" % (w, n1, n2))
-        res = counts.run(rsa_key, jwks_text, workdir, w, n1, n2, log, keep=cfg.counts_keep)
+        res = counts.run(rsa_key, jwks_text, workdir, w, n1, n2, log, keep=cfg.counts_keep,
+                         fill=cfg.counts_fill)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     res["stamp"] = stamp

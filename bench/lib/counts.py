@@ -12,7 +12,11 @@ the marker's path appears in the trace. The cost per request of a row is
 (segment of N2 - segment of N1) / (N2 - N1): whatever a segment does once
 (the markers' own work) cancels out, and so do start-up and first use
 (in the warm-up segment). Both runs execute side by side, each on a fresh
-httpd (empty store), with the same requests.
+httpd (empty store), with the same requests. Only the thread that serves
+the connection is counted (callgrind --separate-threads, strace's thread
+ids): the module's maintenance watchdog thread (a sweep every minute, a
+store lock every 5 s) would otherwise land in whichever segment its timer
+hits, adding ~1,000 instructions per request to one row at random.
 
 Rows (and the row each is compared with):
   static          GET /off/small.txt with a cookie, no guard
@@ -29,6 +33,7 @@ import glob
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import threading
@@ -65,13 +70,19 @@ def available():
     return ", ".join(missing) or None
 
 
-def _frontend(jwks_text):
+def _frontend(jwks_text, fill=None):
+    """`fill`: (journal with the bindings, capacity), or None: an empty store."""
     h = servers.BenchHttpd("prefork", servers.FRONTEND_MODULES + ("env",))
     h.fill_port = harness.free_port()
     h.write_small("off", "on", "fill", "check", "env-off", "env-on")
     jwks = h.write("jwks.json", jwks_text)
-    body = servers.frontend_config("BCLStore shm capacity=10000", harness.free_port(),
-                                   h.fill_port, jwks)
+    store = "BCLStore shm capacity=10000"
+    if fill is not None:
+        # a copy in h.dir: handed to www-data with it (servers.as_www_data)
+        journal = h.path("fill.journal")
+        shutil.copyfile(fill[0], journal)
+        store = "BCLStore shm capacity=%d file=%s" % (fill[1], journal)
+    body = servers.frontend_config(store, harness.free_port(), h.fill_port, jwks)
     body += "<Location /env-off/>\n%s</Location>\n" % ENV_ID
     body += ("<Location /env-on/>\n%s    BCLSessionCookie %s\n    BCLBindFrom env\n</Location>\n"
              % (ENV_ID, servers.COOKIE))
@@ -169,18 +180,32 @@ def _tail(h):
     return "\n".join(parts)
 
 
-def _run_tool(tool, jwks_text, seq_of, outdir):
+def fill_capacity(n):
+    """The store's capacity for a fill of `n` bindings: a load like the
+    guard benchmark's at 1M (about 0.63 of the slots)."""
+    return n + n // 4 + 10000
+
+
+def _fill_journal(n, workdir, log):
+    """A journal holding `n` binding records (random keys), written
+    directly (journal_fill.py); the counted httpd replays it at startup.
+    Returns its path."""
+    import journal_fill
+    t0 = time.time()
+    dest = os.path.join(workdir, "fill.journal")
+    journal_fill.write(dest, n)
+    log("  counts: a journal of %d bindings written in %.0fs" % (n, time.time() - t0))
+    return dest
+
+
+def _run_tool(tool, jwks_text, seq_of, outdir, fill=None):
     """Starts httpd -X under `tool`, sends the sequence, stops it with the
     harness's clean-exit check. Returns the tool's output path(s)."""
-    h = _frontend(jwks_text)
+    h = _frontend(jwks_text, fill)
     out = os.path.join(outdir, tool)
     if tool == "callgrind":
-        # one file per thread and dump: only the thread serving the
-        # connection is counted, not the store's maintenance thread, whose
-        # timer-driven sweeps (about 125,000 instructions each at capacity
-        # 10,000) land in whichever segment is open
         wrap = ["valgrind", "--tool=callgrind", "--vgdb=no", "--callgrind-out-file=" + out,
-                "--separate-threads=yes", "--dump-before=" + DUMP_FN]
+                "--dump-before=" + DUMP_FN, "--separate-threads=yes"]
     else:
         wrap = ["strace", "-f", "-qq", "-s", "40", "-o", out]
     argv = wrap + [harness.APACHE2, "-X", "-f", h.conf_path]
@@ -191,7 +216,8 @@ def _run_tool(tool, jwks_text, seq_of, outdir):
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     ran = False
     try:
-        deadline = time.time() + 180
+        # a filled store is replayed from its journal first (slow under callgrind)
+        deadline = time.time() + (180 if fill is None else 900)
         for port in (h.port, h.fill_port):
             _wait_port(proc, port, deadline, tool, h)
         try:
@@ -203,14 +229,25 @@ def _run_tool(tool, jwks_text, seq_of, outdir):
     finally:
         try:
             servers.stop_under_tool(h, proc, tool, ran)
+            if fill is not None and ran:
+                _check_replayed(h, fill[2])
         finally:
             h.cleanup()
     return out
 
 
+def _check_replayed(h, n):
+    """The store really held the fill: the journal's replay line (BCL0xxx
+    "journal ... replayed: F frames, R records restored")."""
+    m = re.search(r"(\d+) records restored", h.log_text())
+    if m is None or int(m.group(1)) < n:
+        raise RuntimeError("counts: the fill journal was not replayed (%s records restored, %d written)"
+                           % (m.group(1) if m else "no", n))
+
+
 def _callgrind_segments(out):
-    """Total instructions of each dump of the main thread (`httpd -X`
-    serves the connection on it), in order (dump k: since marker k-1)."""
+    """Total instructions of each dump of the main thread (which serves the
+    connection under `httpd -X`), in order (dump k: since marker k-1)."""
     files = [f for f in glob.glob(out + ".*") if re.search(r"\.\d+-01$", f)]
     files.sort(key=lambda f: int(f.rsplit(".", 1)[1].split("-")[0]))
     segs = []
@@ -223,38 +260,40 @@ def _callgrind_segments(out):
 
 
 _SYSCALL = re.compile(r"^\d+\s+(?:<\.\.\. )?([a-z_0-9]+)\(")
-_RESUMED_READ = re.compile(r"^\d+\s+<\.\.\. (?:read|recvfrom) resumed>")
 
 
 def _strace_segments(out):
     """Counter of system calls between consecutive markers (index k: from
-    marker k to marker k+1)."""
+    marker k to marker k+1), of the thread that reads the markers."""
     segs = []
     cur = None
     want = 0
+    tid = None
     with open(out, errors="replace") as f:
         for line in f:
+            # a read another thread's call interrupted is written as
+            # "read(12, <unfinished ...>" then "<... read resumed>DATA":
+            # the marker is in the second line, the call counted at the first
             resumed = "resumed>" in line
-            # another thread's system call (httpd's timer, the maintenance
-            # thread) may split the marker's read into "read(12, <unfinished
-            # ...>" and "<... read resumed>\"GET /bcl-mark-K ...": the data is
-            # on the resumed line
-            if ("%s%d " % (MARK, want)) in line and (
-                    _RESUMED_READ.match(line) if resumed
-                    else line.split(None, 2)[1].startswith(("read(", "recvfrom("))):
+            if ("%s%d " % (MARK, want)) in line and re.match(r"^\S+\s+(?:<\.\.\. )?(?:read|recvfrom)\b", line):
                 if cur is not None:
                     segs.append(cur)
                 cur = Counter()
                 want += 1
+                tid = line.split(None, 1)[0]
+                if resumed and segs:
+                    # its start line went to the segment before: move it here
+                    segs[-1][line.split()[2]] -= 1
+                    cur[line.split()[2]] += 1
             if resumed:
                 continue  # counted at its start
             m = _SYSCALL.match(line)
-            if m and cur is not None:
+            if m and cur is not None and line.split(None, 1)[0] == tid:
                 cur[m.group(1)] += 1
     return segs
 
 
-def run(rsa_key, jwks_text, workdir, w, n1, n2, log, keep=None):
+def run(rsa_key, jwks_text, workdir, w, n1, n2, log, keep=None, fill=0):
     outdir = keep or os.path.join(workdir, "counts")
     os.makedirs(outdir, exist_ok=True)
     os.chmod(outdir, 0o777)
@@ -268,10 +307,13 @@ def run(rsa_key, jwks_text, workdir, w, n1, n2, log, keep=None):
         return _requests(cookie, bodies, w, n1, n2)
 
     results, errors = {}, []
+    filled = None
+    if fill > 0:
+        filled = (_fill_journal(fill, workdir, log), fill_capacity(fill), fill)
 
     def job(tool):
         try:
-            results[tool] = _run_tool(tool, jwks_text, seq_of, outdir)
+            results[tool] = _run_tool(tool, jwks_text, seq_of, outdir, filled)
         except Exception as e:  # reported below
             errors.append("%s: %s" % (tool, e))
     threads = [threading.Thread(target=job, args=(t,)) for t in ("callgrind", "strace")]
@@ -317,7 +359,8 @@ def run(rsa_key, jwks_text, workdir, w, n1, n2, log, keep=None):
         for k in ("instructions", "syscalls"):
             if not isinstance(r[k], float) or r[k] != r[k] or r[k] <= 0:
                 raise RuntimeError("counts: row %s: %s is not a positive number: %r" % (name, k, r[k]))
-    return {"w": w, "n1": n1, "n2": n2, "rows": rows, "seconds": time.time() - t0}
+    return {"w": w, "n1": n1, "n2": n2, "rows": rows, "seconds": time.time() - t0, "bindings": fill,
+            "capacity": fill_capacity(fill) if fill else 10000}
 
 
 def _fmt_calls(d):
@@ -343,6 +386,8 @@ def table(res):
     lines.append("")
     lines.append("Per request: (count over %d requests - count over %d) / %d, on one keep-alive "
                  "connection, one request at a time, after %d warm-up requests; "
-                 "`apache2 -X` under callgrind and, side by side, under strace."
-                 % (res["n2"], res["n1"], res["n2"] - res["n1"], res["w"]))
+                 "`apache2 -X` under callgrind and, side by side, under strace; store: shm, "
+                 "capacity %s, %s other bindings."
+                 % (res["n2"], res["n1"], res["n2"] - res["n1"], res["w"],
+                    "{:,}".format(res.get("capacity", 10000)), "{:,}".format(res.get("bindings", 0))))
     return "\n".join(lines)

@@ -407,7 +407,8 @@ def _mutex_text(mutex):
         return "`Mutex %s bcl-store` (set for this run)." % mutex
     return ("The `bcl-store` mutex is httpd's default mechanism as configured by "
             "`Mutex file:DIR default`, the line Debian's stock apache2.conf has: an fcntl() lock, two "
-            "system calls per store operation. `bash bench/run.sh --mutex pthread` measures the "
+            "system calls per store write (the guard's reads of the shm store take no lock). "
+            "`bash bench/run.sh --mutex pthread` measures the "
             "alternative (`Mutex pthread bcl-store`).")
 
 
@@ -541,11 +542,13 @@ Reading the numbers:
   /proc (includes system calls, but moves with machine load), and
   instructions per request under callgrind (exact and repeatable, user
   space only).
-- The store's lock is taken once per guarded request. With `Mutex file:`
-  (what Debian's apache2.conf sets for every mutex) that is an fcntl()
-  lock and unlock: two system calls, and a sleep when another worker holds
-  it. `Mutex pthread bcl-store` is a process-shared pthread mutex instead;
-  compare the two with `bash bench/run.sh --mutex pthread`.
+- The guard reads the shared-memory store without its lock (a seqlock;
+  docs/store.md): no system call per guarded request whatever the `Mutex`
+  mechanism. Writers (logouts, bindings) take the lock: with `Mutex file:`
+  (what Debian's apache2.conf sets for every mutex) an fcntl() lock and
+  unlock, two system calls; `Mutex pthread bcl-store` is a process-shared
+  pthread mutex instead; compare the two with `bash bench/run.sh --mutex
+  pthread`.
 - The receiver's figure of merit is httpd CPU per logout against the
   trivial POST handler on the same server; the RSA verify itself is a small
   part of it (see the `openssl speed` ceiling).

@@ -1,5 +1,6 @@
 /* The guard's cookie model: which request cookies are copies of a configured
  * one, and which byte strings a value stands for (bcl_cookie_canon.h). */
+#include <stdint.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "bcl_cookie_canon.h"
@@ -228,11 +229,23 @@ int bcl_cookie_name_is_token(const char *name, apr_size_t nlen)
     return 1;
 }
 
+/* Byte classes as bit sets over 0x00-0x7f (bit c of lo for c < 64, bit
+ * c - 64 of hi): one test per byte on the guard's path. */
+static int in_class(unsigned char c, uint64_t lo, uint64_t hi)
+{
+    return c < 64 ? (int)((lo >> c) & 1u) : c < 128 ? (int)((hi >> (c - 64)) & 1u) : 0;
+}
+
 /* RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E */
+#define OCTET_LO 0xf7ffeffa00000000ULL
+#define OCTET_HI 0x7fffffffefffffffULL
+/* cookie-octet-like bytes no value rule changes: %x21-7E but '"' '%' '+' '\\' */
+#define PLAIN_LO 0xfffff7da00000000ULL
+#define PLAIN_HI 0x7fffffffefffffffULL
+
 static int is_cookie_octet(unsigned char c)
 {
-    return c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b)
-           || (c >= 0x5d && c <= 0x7e);
+    return in_class(c, OCTET_LO, OCTET_HI);
 }
 
 int bcl_cookie_value_odd(const char *v, apr_size_t n)
@@ -318,12 +331,31 @@ static void add_unescaped(forms_t *f, const char *s, apr_size_t n, int mode)
     add_form(f, out, o);
 }
 
+/* A value every rule below leaves as it is: printable ASCII without
+ * quotes, '%', '+', '\\' or whitespace (no trimming, unquoting, decoding,
+ * unescaping or splitting applies). Session ids are such values. */
+static int plain_value(const char *v, apr_size_t n)
+{
+    for (apr_size_t i = 0; i < n; i++) {
+        if (!in_class((unsigned char)v[i], PLAIN_LO, PLAIN_HI))
+            return 0;
+    }
+    return 1;
+}
+
 int bcl_cookie_value_forms(apr_pool_t *p, const char *v, apr_size_t vlen, const char **forms,
                            apr_size_t *lens, int max)
 {
     forms_t f = { p, forms, lens, max, 0 };
     const char *t = v;
     apr_size_t tn = vlen;
+
+    /* the usual case, one form: what the walk below would find, cheaper */
+    if (max > 0 && plain_value(v, vlen)) {
+        forms[0] = apr_pstrmemdup(p, v, vlen);
+        lens[0] = vlen;
+        return 1;
+    }
 
     add_form(&f, v, vlen);                      /* as carried: Tomcat keeps most, Go, PHP without % */
     ext_trim(&t, &tn);

@@ -43,6 +43,7 @@
 #define BCL_TAG_ROTATION_WITHHELD "BCL0222" /* copies bound to different sessions: a rotated value withheld */
 #define BCL_TAG_HASH_REFUSED     "BCL0230"  /* a request's session cookie or env identity could not be hashed: 503 */
 #define BCL_TAG_HASH_NOT_BOUND   "BCL0231"  /* a value or the binding header's identity could not be hashed: not bound */
+#define BCL_TAG_HASH_UNAVAILABLE "BCL0240"  /* a child cannot fetch SHA-256 (OpenSSL configuration): the guard answers 503 */
 #define BCL_TAG_KEYS_LOADED      "BCL0301"  /* keys loaded from a file */
 #define BCL_TAG_KEY_SKIPPED      "BCL0302"  /* a JWKS key skipped (src/core/bcl_keyset.c) */
 

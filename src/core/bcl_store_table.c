@@ -131,53 +131,79 @@ static bcl_store_status_t table_unbind(bcl_store_t *s, const bcl_hkey_t *cookie)
     return BCL_STORE_OK;
 }
 
-/* 0 with `*state`, or -1 when a revocation's key cannot be computed (the
- * store cannot say). Called with the lock held. */
-static int revocation_state(bcl_table_t *t, const bcl_identity_t *id, int64_t now, bcl_session_state_t *state)
+/* The guard's read path takes no lock a reader waits on: the table's
+ * seqlock (bcl_table_read) copies the records, retrying while a writer
+ * changes slots; after READ_TRIES attempts that each met a writer (a
+ * writer descheduled inside its section of a few hundred instructions)
+ * it falls back to the lock. A logout being written, a journal sync
+ * (done off the lock anyway), a compaction (which only reads the table)
+ * or a status scrape never makes a guarded request wait. */
+#define READ_TRIES 32
+
+/* Copies of the live records under keys[0..n-1] (found[i]: one was
+ * there), from one consistent state. 0, or -1 when the lock is needed and
+ * cannot be taken. */
+static int read_records(table_store_t *ts, const bcl_hkey_t *keys, int n, int64_t now, bcl_record_t *out,
+                        int *found)
+{
+    if (bcl_table_read(ts->table, keys, n, now, out, found, READ_TRIES) == 0)
+        return 0;
+    if (take(ts) != 0)
+        return -1;
+    bcl_table_read_locked(ts->table, keys, n, now, out, found);
+    give(ts);
+    return 0;
+}
+
+/* 0 with `*state`, or -1 when a revocation's key cannot be computed or the
+ * table cannot be read (the store cannot say). Generic over the refs of
+ * bcl_rules_revocations_of: one more kind of ref costs one more probe in
+ * the same read. */
+static int revocation_state(table_store_t *ts, const bcl_identity_t *id, int64_t now, bcl_session_state_t *state)
 {
     bcl_rules_ref_t refs[BCL_RULES_MAX_REVS];
+    bcl_hkey_t keys[BCL_RULES_MAX_REVS];
+    bcl_record_t recs[BCL_RULES_MAX_REVS];
     const bcl_record_t *found[BCL_RULES_MAX_REVS];
+    int got[BCL_RULES_MAX_REVS];
     int n = bcl_rules_revocations_of(id, refs);
 
     for (int i = 0; i < n; i++) {
-        if (find(t, refs[i].kind, &refs[i].key, now, &found[i]) != 0)
+        if (bcl_hkey_stored(&keys[i], refs[i].kind, &refs[i].key) != 0)
             return -1;
     }
+    if (n > 0 && read_records(ts, keys, n, now, recs, got) != 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        found[i] = got[i] ? &recs[i] : NULL;
     *state = bcl_rules_state(id, refs, found, n, now);
     return 0;
 }
 
+/* The binding and its revocations are read in two consistent reads, not
+ * one: revocations only accumulate (until they expire), so whatever a
+ * logout written between the two reads adds can only make the answer
+ * "revoked", which it is from that moment on anyway. */
 static bcl_store_status_t table_cookie_state(bcl_store_t *s, const bcl_hkey_t *cookie, int64_t now,
                                              bcl_session_state_t *state, bcl_identity_t *id)
 {
     table_store_t *ts = s->ctx;
-    const bcl_record_t *b;
+    bcl_record_t b;
+    int found;
 
-    if (take(ts) != 0)
+    if (read_records(ts, cookie, 1, now, &b, &found) != 0)
         return BCL_STORE_UNAVAILABLE;
-    b = bcl_table_get(ts->table, cookie, now);
-    if (!bcl_rules_binding_identity(b, now, id)) {
+    if (!bcl_rules_binding_identity(found ? &b : NULL, now, id)) {
         *state = BCL_SESSION_UNBOUND;
-    } else if (revocation_state(ts->table, id, now, state) != 0) {
-        give(ts);
-        return BCL_STORE_UNAVAILABLE;
+        return BCL_STORE_OK;
     }
-    give(ts);
-    return BCL_STORE_OK;
+    return revocation_state(ts, id, now, state) == 0 ? BCL_STORE_OK : BCL_STORE_UNAVAILABLE;
 }
 
 static bcl_store_status_t table_identity_state(bcl_store_t *s, const bcl_identity_t *id, int64_t now,
                                                bcl_session_state_t *state)
 {
-    table_store_t *ts = s->ctx;
-    if (take(ts) != 0)
-        return BCL_STORE_UNAVAILABLE;
-    if (revocation_state(ts->table, id, now, state) != 0) {
-        give(ts);
-        return BCL_STORE_UNAVAILABLE;
-    }
-    give(ts);
-    return BCL_STORE_OK;
+    return revocation_state(s->ctx, id, now, state) == 0 ? BCL_STORE_OK : BCL_STORE_UNAVAILABLE;
 }
 
 static bcl_store_status_t table_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out)

@@ -14,7 +14,8 @@ struct bcl_table_t {
     uint32_t used;
     uint32_t crossed;          /* thresholds reached and not yet reported/cleared */
     uint32_t reported;         /* thresholds already reported */
-    uint32_t reserved;
+    uint32_t seq;              /* the slots' seqlock: odd while a writer changes slots
+                                * (was `reserved`, always 0: the layout is unchanged) */
     uint64_t refused_full;
     int64_t last_full_sweep;
     /* records held, by kind (expired ones until swept or reused): kept as
@@ -99,6 +100,54 @@ static void note_usage(bcl_table_t *t)
         t->crossed |= 2;
 }
 
+/* ------------------------------------------------------------------------
+ * The slots' seqlock. Writers hold the store's mutex (one writer at a
+ * time) and wrap every change of slots in write_begin/write_end; readers
+ * take no lock: they copy the slots they probe, then check that `seq` did
+ * not move (bcl_table_read). The ordering is Boehm's ("Can seqlocks get
+ * along with programming language memory models?", 2012):
+ *
+ *   writer: seq = s+1 (relaxed); release fence; slot stores; seq = s+2 (release)
+ *   reader: s1 = seq (acquire); slot loads; acquire fence; s2 = seq (relaxed)
+ *
+ * If a reader's slot load saw any store of a section, its acquire fence
+ * synchronises with that section's release fence, so its s2 is at least
+ * s+1 and the copy is thrown away; s1 (acquire) orders the loads after
+ * any section that ended before. The fences are compiler barriers too: the
+ * slot copies cannot move out of the window. The copies themselves are
+ * plain loads of memory a writer may be changing, as in the Linux kernel's
+ * seqcount: their values are only used once s1 == s2 proved no store hit
+ * them. On x86 all four orderings cost no instruction.
+ *
+ * Each elementary change (one slot written, one deletion with its
+ * backward shift) is its own section, so a section is short: a sweep of a
+ * big table is many short sections, never one long one a reader waits out.
+ * Only the slots are covered: the header counters are read under the lock.
+ * A writer that died inside a section (its process killed) leaves `seq`
+ * odd: the next writer, holding the mutex, knows nobody else is writing
+ * and makes it even again; until then readers take the lock.
+ * ------------------------------------------------------------------------ */
+static void write_begin(bcl_table_t *t)
+{
+    uint32_t s = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
+    s |= 1u;                  /* odd: a dead writer's left-over is odd already */
+    __atomic_store_n(&t->seq, s, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void write_end(bcl_table_t *t)
+{
+    uint32_t s = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->seq, s + 1, __ATOMIC_RELEASE);
+}
+
+static void slot_write(bcl_table_t *t, uint32_t i, const bcl_record_t *rec)
+{
+    write_begin(t);
+    t->slots[i] = *rec;
+    write_end(t);
+}
+
 const bcl_record_t *bcl_table_get(bcl_table_t *t, const bcl_hkey_t *key, int64_t now)
 {
     uint32_t i = home_slot(t, key);
@@ -113,12 +162,83 @@ const bcl_record_t *bcl_table_get(bcl_table_t *t, const bcl_hkey_t *key, int64_t
     return NULL;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* How many slots a reader probes between two looks at `seq`: a probe run
+ * seen half-changed cannot send it round the whole table. */
+#define READ_CHECK_EVERY 64
+
+/* One probe for `key` over copies of the slots. Returns 1 with the live
+ * record in `*out`, 0 when there is none, -1 when `seq` moved from `s1`
+ * during a long probe (only when `s1` is not ~0: a locked reader). */
+static int probe_copy(const bcl_table_t *t, const bcl_hkey_t *key, int64_t now, bcl_record_t *out,
+                      uint32_t s1)
+{
+    uint32_t i = home_slot(t, key);
+    for (uint32_t n = 0; n < t->nslots; n++) {
+        const bcl_record_t *r = &t->slots[i];
+        /* key and kind first (a full table has probe runs of several
+         * slots); the whole record only for the one that matches. A
+         * torn key or kind at worst sends the probe on or stops it: the
+         * caller's sequence check throws that answer away. */
+        if (r->kind == BCL_REC_EMPTY)
+            return 0;
+        if (memcmp(r->key.b, key->b, BCL_KEY_LEN) == 0) {
+            memcpy(out, r, sizeof(*out));
+            return memcmp(out->key.b, key->b, BCL_KEY_LEN) == 0 && is_live(out, now);
+        }
+        i = i + 1 == t->nslots ? 0 : i + 1;
+        if ((n + 1) % READ_CHECK_EVERY == 0 && s1 != ~0u
+            && __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE) != s1)
+            return -1;
+    }
+    return 0;
+}
+
+int bcl_table_read(const bcl_table_t *t, const bcl_hkey_t *keys, int n, int64_t now, bcl_record_t *out,
+                   int *found, int tries)
+{
+    for (int attempt = 0; attempt < tries; attempt++) {
+        uint32_t s1 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        int torn = 0;
+        if (s1 & 1u) {
+            /* a writer is inside a section of a few hundred instructions */
+            cpu_relax();
+            continue;
+        }
+        for (int i = 0; i < n && !torn; i++) {
+            int rc = probe_copy(t, &keys[i], now, &out[i], s1);
+            torn = rc < 0;
+            found[i] = rc > 0;
+        }
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (!torn && __atomic_load_n(&t->seq, __ATOMIC_RELAXED) == s1)
+            return 0;
+    }
+    return -1;
+}
+
+void bcl_table_read_locked(const bcl_table_t *t, const bcl_hkey_t *keys, int n, int64_t now,
+                           bcl_record_t *out, int *found)
+{
+    for (int i = 0; i < n; i++)
+        found[i] = probe_copy(t, &keys[i], now, &out[i], ~0u) > 0;
+}
+
 /* Deletes slot `i` and shifts later members of the probe run back so that
  * every record stays reachable from its home slot (Knuth, vol. 3, 6.4 R). */
 static void delete_slot(bcl_table_t *t, uint32_t i)
 {
     uint32_t j = i;
     held_change(t, t->slots[i].kind, BCL_REC_EMPTY);
+    write_begin(t);
     for (;;) {
         j = j + 1 == t->nslots ? 0 : j + 1;
         if (t->slots[j].kind == BCL_REC_EMPTY)
@@ -131,6 +251,7 @@ static void delete_slot(bcl_table_t *t, uint32_t i)
         }
     }
     memset(&t->slots[i], 0, sizeof(t->slots[i]));
+    write_end(t);
     t->used--;
 }
 
@@ -195,7 +316,7 @@ bcl_table_status_t bcl_table_put(bcl_table_t *t, const bcl_record_t *rec, int64_
             break;
         if (memcmp(r->key.b, rec->key.b, BCL_KEY_LEN) == 0) {
             held_change(t, r->kind, rec->kind);
-            *r = *rec;
+            slot_write(t, i, rec);
             return BCL_TABLE_OK;
         }
         /* an expired record's slot can hold the new one: the run stays unbroken */
@@ -207,7 +328,7 @@ bcl_table_status_t bcl_table_put(bcl_table_t *t, const bcl_record_t *rec, int64_
      * table. An expired record's slot is taken over (`used` is unchanged). */
     if (reusable != UINT32_MAX) {
         held_change(t, t->slots[reusable].kind, rec->kind);
-        t->slots[reusable] = *rec;
+        slot_write(t, reusable, rec);
         return BCL_TABLE_OK;
     }
     if (t->used >= t->capacity) {
@@ -219,7 +340,7 @@ bcl_table_status_t bcl_table_put(bcl_table_t *t, const bcl_record_t *rec, int64_
         }
         return bcl_table_put(t, rec, now);
     }
-    t->slots[i] = *rec;
+    slot_write(t, i, rec);
     held_change(t, BCL_REC_EMPTY, rec->kind);
     t->used++;
     note_usage(t);

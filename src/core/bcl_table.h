@@ -2,7 +2,10 @@
  * shared memory in the module, plain memory in the unit tests). Linear
  * probing with backward-shift deletion: no tombstones, so a look-up costs
  * the same however long the table has run. Not locked: the caller holds the
- * store's mutex around every call. An unexpired record is never evicted. */
+ * store's mutex around every call, except bcl_table_read, which readers
+ * call without it (a seqlock over the slots: see bcl_table.c). An
+ * unexpired record is never evicted. The capacity is fixed: a table is
+ * never rehashed or moved. */
 #ifndef BCL_TABLE_H
 #define BCL_TABLE_H
 
@@ -41,6 +44,19 @@ bcl_table_t *bcl_table_attach(void *mem, size_t size);
 
 /* Finds the unexpired record with `key`; NULL when none. */
 const bcl_record_t *bcl_table_get(bcl_table_t *t, const bcl_hkey_t *key, int64_t now);
+
+/* Without the lock: copies the unexpired record with keys[i] into out[i]
+ * and sets found[i] (0: none, out[i] undefined), for i < n, all from one
+ * consistent state of the table (no writer changed a slot meanwhile).
+ * Returns 0, or -1 when writers interfered in each of `tries` attempts:
+ * the caller then takes the lock and calls bcl_table_read_locked. Costs
+ * no system call and writes nothing shared. */
+int bcl_table_read(const bcl_table_t *t, const bcl_hkey_t *keys, int n, int64_t now, bcl_record_t *out,
+                   int *found, int tries);
+
+/* The same, with the store's lock held (no writer can interfere). */
+void bcl_table_read_locked(const bcl_table_t *t, const bcl_hkey_t *keys, int n, int64_t now,
+                           bcl_record_t *out, int *found);
 
 /* Inserts or replaces the record with rec->key. */
 bcl_table_status_t bcl_table_put(bcl_table_t *t, const bcl_record_t *rec, int64_t now);

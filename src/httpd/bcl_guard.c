@@ -10,6 +10,7 @@
 #include "bcl_config.h"
 #include "bcl_cookie.h"
 #include "bcl_frontchannel.h"
+#include "bcl_hasher.h"
 #include "bcl_guard.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
@@ -30,8 +31,8 @@ typedef struct {
     int live;                                 /* a cookie is bound to a live session */
     bcl_identity_t id;                        /* that session's identity */
     int expired_by_us;                        /* we sent expiring Set-Cookies (pass mode) */
-    int nexpire;                              /* names a refusal expires: configured ones and */
-    const char *expire[MAX_GUARDED_COOKIES * 2]; /* the spellings the request carried */
+    int nseen;                                /* the request's copies of session cookies: a */
+    bcl_cookie_copy_t seen[MAX_GUARDED_COOKIES]; /* refusal expires their names and spellings */
     /* The response side's rules need, per entry: */
     int copies[MAX_COOKIE_KEYS];              /* copies of names[i] in the request, in every spelling,
                                                * empty ones included (not entries: one copy gives
@@ -60,9 +61,40 @@ static const bcl_runtime_t *guard_runtime(request_rec *r)
     return sc->rt != NULL && sc->rt->store != NULL ? sc->rt : NULL;
 }
 
+/* The keys, with the child's hasher (bcl_hasher.h): the same keys as
+ * bcl_hkey_*, which serve where there is none (never in a child). */
+static int key_cookie(const bcl_runtime_t *rt, bcl_hkey_t *out, const char *name, const char *v, apr_size_t len)
+{
+    return rt->hasher ? bcl_hasher_cookie(rt->hasher, out, name, v, len) : bcl_hkey_cookie(out, name, v, len);
+}
+
+static int key_sid(const bcl_runtime_t *rt, bcl_hkey_t *out, const char *iss, const char *sid)
+{
+    return rt->hasher ? bcl_hasher_sid(rt->hasher, out, iss, sid) : bcl_hkey_sid(out, iss, sid);
+}
+
+static int key_sub(const bcl_runtime_t *rt, bcl_hkey_t *out, const char *iss, const char *sub)
+{
+    return rt->hasher ? bcl_hasher_sub(rt->hasher, out, iss, sub) : bcl_hkey_sub(out, iss, sub);
+}
+
 static int is_secure(request_rec *r)
 {
     return strcmp(ap_http_scheme(r), "https") == 0;
+}
+
+/* Adds `name` to the names a refusal expires (`expire`, `n` so far), once,
+ * when a Set-Cookie can carry it; returns the new count. */
+static int note_expire(request_rec *r, const char **expire, int n, const char *name, apr_size_t len)
+{
+    if (!bcl_cookie_name_is_token(name, len) || n == MAX_GUARDED_COOKIES * 2)
+        return n;
+    for (int i = 0; i < n; i++) {
+        if (strlen(expire[i]) == len && memcmp(expire[i], name, len) == 0)
+            return n;
+    }
+    expire[n] = apr_pstrmemdup(r->pool, name, len);
+    return n + 1;
 }
 
 /* Removes the session cookies from the request and expires them in the
@@ -79,15 +111,23 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
     const char *cookies = apr_table_get(r->headers_in, "Cookie");
     const char *rest = cookies ? bcl_cookie_remove(r->pool, cookies, conf->session_cookies) : NULL;
     int action = conf->on_revoked ? conf->on_revoked : BCL_ON_REVOKED_DENY;
+    const char *expire[MAX_GUARDED_COOKIES * 2];
+    int nexpire = 0;
 
     if (rest != NULL)
         apr_table_setn(r->headers_in, "Cookie", rest);
     else
         apr_table_unset(r->headers_in, "Cookie");
-    for (int i = 0; i < note->nexpire && note->n_expiry < MAX_GUARDED_COOKIES * 2; i++) {
-        const char *v = bcl_cookie_expiring(r->pool, note->expire[i], conf->cookie_path, conf->cookie_domain,
+    /* the names to expire: the configured name and the spelling carried of
+     * each copy (worked out here, not on every request) */
+    for (int i = 0; i < note->nseen && i < MAX_GUARDED_COOKIES; i++) {
+        nexpire = note_expire(r, expire, nexpire, note->seen[i].name, strlen(note->seen[i].name));
+        nexpire = note_expire(r, expire, nexpire, note->seen[i].raw_name, note->seen[i].raw_nlen);
+    }
+    for (int i = 0; i < nexpire && note->n_expiry < MAX_GUARDED_COOKIES * 2; i++) {
+        const char *v = bcl_cookie_expiring(r->pool, expire[i], conf->cookie_path, conf->cookie_domain,
                                             is_secure(r));
-        note->expiry_names[note->n_expiry] = note->expire[i];
+        note->expiry_names[note->n_expiry] = expire[i];
         note->expiry_values[note->n_expiry++] = v;
         apr_table_addn(r->err_headers_out, "Set-Cookie", v);
     }
@@ -117,7 +157,7 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
 
 /* The identity an auth module in front put into the environment: 1 with
  * `*id`, 0 when there is none, -1 when its keys cannot be computed. */
-static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity_t *id)
+static int env_identity(request_rec *r, const bcl_runtime_t *rt, const bcl_dir_conf_t *conf, bcl_identity_t *id)
 {
     const char *iss = apr_table_get(r->subprocess_env, conf->env_iss);
     const char *sid = apr_table_get(r->subprocess_env, conf->env_sid);
@@ -127,9 +167,9 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
     memset(id, 0, sizeof(*id));
     if (iss == NULL || *iss == '\0' || ((sid == NULL || !*sid) && (sub == NULL || !*sub)))
         return 0;
-    if (sid != NULL && *sid && bcl_hkey_sid(&id->sid_key, iss, sid) != 0)
+    if (sid != NULL && *sid && key_sid(rt, &id->sid_key, iss, sid) != 0)
         return -1;
-    if (sub != NULL && *sub && bcl_hkey_sub(&id->sub_key, iss, sub) != 0)
+    if (sub != NULL && *sub && key_sub(rt, &id->sub_key, iss, sub) != 0)
         return -1;
     /* the issuer's cut-off key: computed with BCLIssuer when it is that one */
     if (conf->issuer != NULL && strcmp(iss, conf->issuer) == 0)
@@ -138,19 +178,6 @@ static int env_identity(request_rec *r, const bcl_dir_conf_t *conf, bcl_identity
         return -1;
     id->began_op = iat ? apr_atoi64(iat) : 0;
     return 1;
-}
-
-/* Adds `name` to the names a refusal expires, once, when a Set-Cookie can
- * carry it. */
-static void note_expire(request_rec *r, guard_note_t *note, const char *name, apr_size_t len)
-{
-    if (!bcl_cookie_name_is_token(name, len) || note->nexpire == MAX_GUARDED_COOKIES * 2)
-        return;
-    for (int i = 0; i < note->nexpire; i++) {
-        if (strlen(note->expire[i]) == len && memcmp(note->expire[i], name, len) == 0)
-            return;
-    }
-    note->expire[note->nexpire++] = apr_pstrmemdup(r->pool, name, len);
 }
 
 /* How many copies of configured cookie `name` the request carried, in every
@@ -217,13 +244,20 @@ int bcl_guard_fixup(request_rec *r)
     if (cookies == NULL || rt == NULL)
         return DECLINED;
     store = rt->store;
-    note = apr_pcalloc(r->pool, sizeof(*note));
+    /* not zeroed whole (~3.5 KB): every per-entry slot below `count` (and
+     * every copy below `nseen`) is written before it is read */
+    note = apr_palloc(r->pool, sizeof(*note));
+    note->count = note->live = note->expired_by_us = note->nseen = note->n_expiry = 0;
+    memset(&note->id, 0, sizeof(note->id));
     ap_set_module_config(r->request_config, &backchannel_logout_module, note);
 
     /* every copy, in every spelling some backend reads as a configured
      * cookie; every form of its value (bcl_cookie_canon.h) */
-    bcl_cookie_copy_t copies[MAX_GUARDED_COOKIES];
+    bcl_cookie_copy_t *copies = note->seen;
     int seen = bcl_cookie_copies(cookies, conf->session_cookies, copies, MAX_GUARDED_COOKIES);
+    /* env mode looks the identity up, never the cookie: its values are
+     * counted (an empty one is no session), not hashed */
+    int hash_values = conf->bind_mode != BCL_BIND_ENV;
     int odd = 0, overflow = 0;
     const char *unhashable = NULL;        /* a cookie whose key could not be computed */
     int entry_copy[MAX_COOKIE_KEYS];      /* which copy each entry (form) is of */
@@ -234,8 +268,7 @@ int bcl_guard_fixup(request_rec *r)
         odd |= copies[i].odd;
         if (copies[i].odd && odd_name == NULL)
             odd_name = copies[i].name;
-        note_expire(r, note, copies[i].name, strlen(copies[i].name));
-        note_expire(r, note, copies[i].raw_name, copies[i].raw_nlen);
+        note->nseen = i + 1;
         if (copies[i].vlen == 0)
             continue;
         int n = bcl_cookie_value_forms(r->pool, copies[i].value, copies[i].vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
@@ -246,11 +279,13 @@ int bcl_guard_fixup(request_rec *r)
                 overflow = 1;
                 break;
             }
-            if (bcl_hkey_cookie(&note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
+            if (hash_values
+                && key_cookie(rt, &note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
                 if (unhashable == NULL)
                     unhashable = copies[i].name;
                 continue;
             }
+            note->looked_up[note->count] = 0;
             note->names[note->count] = copies[i].name;
             note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
             entry_copy[note->count] = i;
@@ -281,7 +316,7 @@ int bcl_guard_fixup(request_rec *r)
     now = apr_time_sec(apr_time_now());
     if (conf->bind_mode == BCL_BIND_ENV) {
         bcl_identity_t id;
-        int found = env_identity(r, conf, &id);
+        int found = env_identity(r, rt, conf, &id);
         if (found < 0)
             return refuse_unhashable(r, note, "the session identity in the environment (BCLBindFrom env)");
         if (found)
@@ -385,6 +420,7 @@ static void add_bind_filter(request_rec *r)
 {
     const request_rec *origin;
     const bcl_dir_conf_t *conf = NULL;
+    const bcl_runtime_t *rt;
     bind_ctx_t *ctx;
 
     /* a subrequest's headers never reach the client: nothing to bind */
@@ -407,7 +443,11 @@ static void add_bind_filter(request_rec *r)
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->conf = conf;
     ctx->note = ap_get_module_config(origin->request_config, &backchannel_logout_module);
-    ap_add_output_filter(BCL_BIND_FILTER, ctx, r, r->connection);
+    rt = guard_runtime(r);
+    if (rt != NULL && rt->bind_filter != NULL)
+        ap_add_output_filter_handle(rt->bind_filter, ctx, r, r->connection);
+    else
+        ap_add_output_filter(BCL_BIND_FILTER, ctx, r, r->connection);
 }
 
 void bcl_guard_insert_filter(request_rec *r)
@@ -665,6 +705,7 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
                            const guard_note_t *note, const bcl_identity_t *id, int header_seen,
                            apr_int64_t lifetime)
 {
+    const bcl_runtime_t *rt = guard_runtime(r);   /* the caller's: not NULL */
     /* After a refusal the request's cookies stay as the store has them: the
      * app never saw them, so nothing it answers may unbind or rebind them. */
     int refused = note != NULL && note->expired_by_us;
@@ -708,7 +749,7 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
         if (sc->expired[j])
             continue;
         sets_any = 1;
-        if (bcl_hkey_cookie(&key, sc->names[j], sc->values[j], sc->lens[j]) != 0) {
+        if (key_cookie(rt, &key, sc->names[j], sc->values[j], sc->lens[j]) != 0) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_NOT_BOUND ": a value of cookie %s set by "
                           "the response could not be hashed (digest failed); not bound", sc->names[j]);
             continue;
@@ -803,7 +844,9 @@ apr_status_t bcl_guard_bind_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     /* The headers as they will leave: ap_http_header_filter sends both
      * tables (on an error page, ap_send_error_response has already replaced
      * headers_out by err_headers_out). */
-    memset(&sc, 0, sizeof(sc));
+    /* entries below sc.count are written before they are read: only the
+     * head is set (the arrays are ~1 KB) */
+    sc.count = 0;
     sc.p = r->pool;
     sc.conf = conf;
     sc.note = note;
@@ -826,8 +869,8 @@ apr_status_t bcl_guard_bind_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             apply_bindings(r, rt->store, &sc, note, NULL, 1, rt->lifetime);
         } else {
             memset(&id, 0, sizeof(id));
-            if ((sid != NULL && bcl_hkey_sid(&id.sid_key, iss, sid) != 0)
-                || (sub != NULL && bcl_hkey_sub(&id.sub_key, iss, sub) != 0)
+            if ((sid != NULL && key_sid(rt, &id.sid_key, iss, sid) != 0)
+                || (sub != NULL && key_sub(rt, &id.sub_key, iss, sub) != 0)
                 || bcl_hkey_iss(&id.iss_key, iss) != 0) {
                 /* like a malformed header: no binding, expiries still apply */
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_NOT_BOUND ": the identity in the app's %s "

@@ -4,6 +4,7 @@
 #include <http_log.h>
 #include <apr_atomic.h>
 #include <apr_time.h>
+#include "bcl_hasher.h"
 #include "bcl_runtime.h"
 #include "bcl_logtags.h"
 #include "bcl_metrics.h"
@@ -39,6 +40,14 @@ apr_status_t bcl_runtime_store_journal(server_rec *s, apr_pool_t *pconf, apr_poo
 
 void bcl_runtime_child_init(apr_pool_t *pchild, server_rec *s, bcl_runtime_t *rt)
 {
+    /* Fetched once per child, through OpenSSL's configuration; freed with
+     * the child pool (which goes before the module's code does) */
+    if (rt != NULL) {
+        rt->hasher = bcl_hasher_create(pchild, NULL);
+        if (!bcl_hasher_ok(rt->hasher))
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, BCL_TAG_HASH_UNAVAILABLE ": SHA-256 cannot be fetched with this "
+                         "OpenSSL configuration: every request with a session cookie is refused with 503");
+    }
     bcl_store_shm_child_init(pchild, s);
     if (rt != NULL && rt->store != NULL)
         bcl_store_fleet_child_init(pchild, s, rt->store);

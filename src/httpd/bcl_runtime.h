@@ -24,6 +24,10 @@ struct bcl_runtime_t {
     apr_int64_t lifetime;     /* BCLRevocationLifetime */
     struct bcl_keys_rt_t *keys;  /* fetched keys (bcl_keys.h); NULL when no key URL is configured */
     struct bcl_metrics_t *metrics;  /* shared counters; NULL until post_config */
+    struct bcl_hasher_t *hasher;  /* the guard's keys: SHA-256 fetched once per child
+                                   * (child pool; NULL in the parent) */
+    struct ap_filter_rec_t *bind_filter;  /* the guard's response filter, looked up once per
+                                           * generation (adding it by name costs a hash look-up) */
 };
 
 /* --- setup (mod_backchannel_logout.c, bcl_config.c) --- */

@@ -56,6 +56,7 @@ static int bcl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return OK;
     sc->rt = apr_pcalloc(pconf, sizeof(*sc->rt));
     sc->rt->lifetime = sc->lifetime;
+    sc->rt->bind_filter = ap_get_output_filter_handle(BCL_BIND_FILTER);
     if (bcl_metrics_init(s, &sc->rt->metrics) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     if (bcl_runtime_store_init(s, pconf, sc->net, sc->capacity, sc->rt) != APR_SUCCESS)

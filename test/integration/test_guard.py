@@ -789,6 +789,8 @@ def test_a_key_that_cannot_be_computed_fails_closed(backend, monkeypatch):
         h.start()
         monkeypatch.delenv("OPENSSL_CONF")
         g = Guard(h, backend, None)
+        # each child says at start that it has no SHA-256
+        assert "SHA-256 cannot be fetched" in h.wait_log("BCL0240")
 
         # the app sets a value with a binding header: sent, not bound (the
         # header's identity cannot be hashed)

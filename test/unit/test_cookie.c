@@ -162,6 +162,17 @@ START_TEST(test_value_forms_plain)
     ck_assert_int_eq(nforms("abc123-_.XYZ"), 1);
     ck_assert_int_eq(nforms("eyJhbGciOi.eyJzdWIi.c2ln"), 1);
     ck_assert(HAS("abc", "abc"));
+    /* every printable byte but the ones some rule changes: still one form
+     * (the short cut in bcl_cookie_value_forms) */
+    for (int c = 0x21; c < 0x7f; c++) {
+        char v[4] = { 'a', (char)c, 'b', 0 };
+        if (c == '"' || c == '%' || c == '+' || c == '\\')
+            continue;
+        ck_assert_msg(nforms(v) == 1 && HAS(v, v), "value %s", v);
+    }
+    /* and the general rules still see what a short cut must not skip */
+    ck_assert(HAS("ab\x1c", "ab"));
+    ck_assert(HAS("a+b", "a b"));
 }
 END_TEST
 
@@ -249,6 +260,15 @@ END_TEST
 
 START_TEST(test_value_odd)
 {
+    /* one byte at a time against RFC 6265's cookie-octet ranges */
+    for (int c = 0; c < 256; c++) {
+        char v[2] = { (char)c, 0 };
+        int octet = c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b)
+                    || (c >= 0x5d && c <= 0x7e);
+        if (c == '%')
+            continue;           /* a lone '%' is odd for another reason */
+        ck_assert_msg((bcl_cookie_value_odd(v, 1) == 0) == octet, "byte 0x%02x", c);
+    }
     ck_assert_int_eq(bcl_cookie_value_odd("abc", 3), 0);
     ck_assert_int_eq(bcl_cookie_value_odd("s%3Aabc.sig", 11), 0);        /* express */
     ck_assert_int_eq(bcl_cookie_value_odd("YWJj--ZGVm%3D%3D", 16), 0);   /* Rails */

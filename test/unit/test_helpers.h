@@ -163,6 +163,7 @@ Suite *keyset_suite(void);
 Suite *token_suite(void);
 Suite *jwe_suite(void);
 Suite *store_suite(void);
+Suite *seqlock_suite(void);
 Suite *netstore_suite(void);
 Suite *storecontract_suite(void);
 Suite *rules_suite(void);

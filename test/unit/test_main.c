@@ -27,6 +27,7 @@ int main(void)
     srunner_add_suite(sr, token_suite());
     srunner_add_suite(sr, jwe_suite());
     srunner_add_suite(sr, store_suite());
+    srunner_add_suite(sr, seqlock_suite());
     srunner_add_suite(sr, netstore_suite());
     srunner_add_suite(sr, rules_suite());
     srunner_add_suite(sr, storecontract_suite());

@@ -1,13 +1,17 @@
 /* Record keys: known answers (the keys are stored, so they must never
  * change with the implementation: a durable or shared store written by one
- * version is read by the next), and the same answers from many threads at
- * once (the SHA-256 method is fetched once per process, on first use). */
+ * version is read by the next: journal files, memcache and redis records
+ * written before an upgrade), and the same answers from many threads at
+ * once; the guard's hasher (bcl_hasher.h: SHA-256 on a stack context when
+ * the default provider serves it) gives the same keys, and none when
+ * OpenSSL's configuration leaves no SHA-256 to fetch. */
 #include <string.h>
 #include <check.h>
 #include <apr_pools.h>
 #include <apr_thread_proc.h>
 
 #include "bcl_record.h"
+#include "bcl_hasher.h"
 #include "bcl_record_digest.h"
 #include "test_helpers.h"
 
@@ -20,6 +24,13 @@ static const unsigned char KA_SUB[BCL_KEY_LEN] = {
     0x4e, 0x54, 0x4b, 0xa9, 0xaa, 0xf5, 0xbd, 0xd9, 0xfe, 0xfe, 0x9f, 0xf2, 0x2e, 0x78, 0x0e, 0x02 };
 static const unsigned char KA_JTI[BCL_KEY_LEN] = {
     0xd4, 0xb1, 0x83, 0x65, 0x30, 0xc6, 0x9d, 0x77, 0xa0, 0x0d, 0xf3, 0xfd, 0xf3, 0x0e, 0xd6, 0x8d };
+
+/* the sub-nosid record's stored key (bcl_hkey_stored) of KA_SUB's key */
+static const unsigned char KA_SUB_NOSID[BCL_KEY_LEN] = {
+    0x8f, 0xb7, 0x38, 0x76, 0xa3, 0xbd, 0x85, 0x71, 0xf9, 0xd2, 0x12, 0x9e, 0xdc, 0x20, 0x85, 0x6f };
+/* a cookie value of 200 'x': more than one SHA-256 block */
+static const unsigned char KA_LONG_COOKIE[BCL_KEY_LEN] = {
+    0x98, 0x03, 0xdb, 0xd3, 0xf9, 0x53, 0x3c, 0x04, 0xce, 0xe9, 0x19, 0x62, 0x6f, 0x26, 0xee, 0x00 };
 
 static const char COOKIE_VALUE[] = "live-0123456789abcdef";
 
@@ -34,6 +45,24 @@ START_TEST(test_keys_known_answers)
     ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
     ck_assert_int_eq(bcl_hkey_jti(&k, "https://op.example.com", "28a3bcfd"), 0);
     ck_assert_mem_eq(k.b, KA_JTI, BCL_KEY_LEN);
+}
+END_TEST
+
+START_TEST(test_stored_and_long_keys_known_answers)
+{
+    bcl_hkey_t sub, k;
+    char longv[200];
+    memset(longv, 'x', sizeof(longv));
+    ck_assert_int_eq(bcl_hkey_sub(&sub, "https://op.example.com", "248289761001"), 0);
+    ck_assert_int_eq(bcl_hkey_stored(&k, BCL_REC_REVOKED_SUB_NOSID, &sub), 0);
+    ck_assert_mem_eq(k.b, KA_SUB_NOSID, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hkey_stored(&k, BCL_REC_REVOKED_SUB, &sub), 0);
+    ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hkey_cookie(&k, "APPSESSION", longv, sizeof(longv)), 0);
+    ck_assert_mem_eq(k.b, KA_LONG_COOKIE, BCL_KEY_LEN);
+    /* the EVP path agrees */
+    ck_assert_int_eq(bcl_hkey_digest(&k, EVP_sha256(), "cookie", "APPSESSION", 10, longv, sizeof(longv)), 0);
+    ck_assert_mem_eq(k.b, KA_LONG_COOKIE, BCL_KEY_LEN);
 }
 END_TEST
 
@@ -115,11 +144,59 @@ START_TEST(test_keys_agree_across_threads)
 }
 END_TEST
 
+START_TEST(test_hasher_gives_the_same_keys)
+{
+    apr_pool_t *p;
+    bcl_hasher_t *h;
+    bcl_hkey_t k;
+    char longv[200];
+
+    memset(longv, 'x', sizeof(longv));
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    h = bcl_hasher_create(p, NULL);
+    ck_assert(bcl_hasher_ok(h));
+    ck_assert_str_eq(bcl_hasher_kind(h), "stack");
+    ck_assert_int_eq(bcl_hasher_cookie(h, &k, "APPSESSION", COOKIE_VALUE, strlen(COOKIE_VALUE)), 0);
+    ck_assert_mem_eq(k.b, KA_COOKIE, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hasher_cookie(h, &k, "APPSESSION", longv, sizeof(longv)), 0);
+    ck_assert_mem_eq(k.b, KA_LONG_COOKIE, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hasher_sid(h, &k, "https://op.example.com", "c1b7"), 0);
+    ck_assert_mem_eq(k.b, KA_SID, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hasher_sub(h, &k, "https://op.example.com", "248289761001"), 0);
+    ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
+    apr_pool_destroy(p);
+}
+END_TEST
+
+/* "fips=yes" with no FIPS provider loaded: no SHA-256, no key (the guard
+ * then answers 503), never a stand-in. */
+START_TEST(test_hasher_without_sha256_gives_no_key)
+{
+    apr_pool_t *p;
+    bcl_hasher_t *h;
+    bcl_hkey_t k;
+
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    h = bcl_hasher_create(p, "fips=yes");
+    ck_assert(!bcl_hasher_ok(h));
+    ck_assert_str_eq(bcl_hasher_kind(h), "none");
+    memset(k.b, 0xaa, BCL_KEY_LEN);
+    ck_assert_int_eq(bcl_hasher_cookie(h, &k, "APPSESSION", "v", 1), -1);
+    ck_assert(bcl_hkey_is_zero(&k));
+    ck_assert_int_eq(bcl_hasher_sid(h, &k, "https://op", "s"), -1);
+    ck_assert(bcl_hkey_is_zero(&k));
+    apr_pool_destroy(p);
+}
+END_TEST
+
 Suite *record_suite(void)
 {
     Suite *s = suite_create("record");
     TCase *tc = tcase_create("keys");
     tcase_add_test(tc, test_keys_known_answers);
+    tcase_add_test(tc, test_stored_and_long_keys_known_answers);
+    tcase_add_test(tc, test_hasher_gives_the_same_keys);
+    tcase_add_test(tc, test_hasher_without_sha256_gives_no_key);
     tcase_add_test(tc, test_cookie_key_uses_the_given_length);
     tcase_add_test(tc, test_keys_agree_across_threads);
     tcase_add_test(tc, test_digest_with_sha256_is_the_cookie_key);
