@@ -49,7 +49,7 @@ static bcl_record_t record_of(int k, uint32_t gen, int64_t expires)
     r.t_op = (int64_t)gen * 1000 + k;
     memset(r.sid_key.b, (int)(gen & 0xff), BCL_KEY_LEN);
     memset(r.sub_key.b, (int)(gen & 0xff), BCL_KEY_LEN);
-    memcpy(r.reserved, &gen, sizeof(gen));
+    memcpy(r.iss_fp, &gen, sizeof(gen));
     return r;
 }
 
@@ -58,7 +58,7 @@ static int whole(const bcl_record_t *r, int k)
 {
     uint32_t gen;
     bcl_hkey_t key = key_of(k);
-    memcpy(&gen, r->reserved, sizeof(gen));
+    memcpy(&gen, r->iss_fp, sizeof(gen));
     if (memcmp(&r->key, &key, sizeof(key)) != 0 || r->kind != BCL_REC_BINDING
         || r->t_server != (int64_t)gen * 1000 + k || r->t_op != r->t_server)
         return 0;
