@@ -72,6 +72,17 @@ bcl_table_t *bcl_table_attach(void *mem, size_t size)
     return t;
 }
 
+uint32_t bcl_table_layout_of(const void *mem, size_t size)
+{
+    const bcl_table_t *t = mem;
+    return size >= sizeof(*t) && t->magic == TABLE_MAGIC ? t->version : 0;
+}
+
+uint32_t bcl_table_layout(void)
+{
+    return TABLE_VERSION;
+}
+
 static uint32_t home_slot(const bcl_table_t *t, const bcl_hkey_t *key)
 {
     uint64_t h;

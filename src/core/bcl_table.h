@@ -42,6 +42,12 @@ bcl_table_t *bcl_table_init(void *mem, uint32_t capacity);
  * memory does not hold one. */
 bcl_table_t *bcl_table_attach(void *mem, size_t size);
 
+/* The layout version of a table formatted in `mem` by some build of the
+ * module (0 if the memory holds none), and the one this build writes: a
+ * table bcl_table_attach refuses may simply be another version's. */
+uint32_t bcl_table_layout_of(const void *mem, size_t size);
+uint32_t bcl_table_layout(void);
+
 /* Finds the unexpired record with `key`; NULL when none. */
 const bcl_record_t *bcl_table_get(bcl_table_t *t, const bcl_hkey_t *key, int64_t now);
 

@@ -91,6 +91,14 @@ apr_status_t bcl_store_shm_init(server_rec *s, apr_pool_t *pconf, apr_uint32_t c
                      APR_SIZE_T_FMT " bytes", capacity, bcl_table_size(capacity));
     } else {
         table = st->table = bcl_table_attach(apr_shm_baseaddr_get(st->shm), apr_shm_size_get(st->shm));
+        uint32_t kept = bcl_table_layout_of(apr_shm_baseaddr_get(st->shm), apr_shm_size_get(st->shm));
+        if (table == NULL && kept != 0 && kept != bcl_table_layout()) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, BCL_TAG_STORE ": the shared-memory store kept from the last "
+                         "generation was made by another version of the module (table layout %u, this version's %u): "
+                         "a graceful restart cannot carry it across an upgrade; stop httpd and start it again (with "
+                         "BCLStore shm file= every revocation comes back from the journal)", kept, bcl_table_layout());
+            return APR_EGENERAL;
+        }
         if (table == NULL) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, BCL_TAG_STORE ": the shared-memory store kept from the last "
                          "generation is damaged");
