@@ -26,6 +26,8 @@ Rows (and the row each is compared with):
   guard env       GET /env-on/small.txt: the same SetEnv lines, BCLSessionCookie
                   + BCLBindFrom env (identity from the environment, as with
                   mod_auth_openidc in front)               vs static env
+  guard env, BCLIssuer  GET /env-iss/small.txt: the same with BCLIssuer
+                  naming the environment's issuer            vs static env
   trivial POST    POST /reflect (SetHandler reflector), an RS256 logout form
   receiver RS256  POST /bcl-rs256, distinct valid tokens    vs trivial POST
 """
@@ -58,6 +60,7 @@ ROWS = (
     ("guard header", "GET", "/on/small.txt", "static"),
     ("static env", "GET", "/env-off/small.txt", None),
     ("guard env", "GET", "/env-on/small.txt", "static env"),
+    ("guard env, BCLIssuer", "GET", "/env-iss/small.txt", "static env"),
     ("trivial POST", "POST", "/reflect", None),
     ("receiver RS256", "POST", "/bcl-rs256", "trivial POST"),
 )
@@ -74,7 +77,7 @@ def _frontend(jwks_text, fill=None):
     """`fill`: (journal with the bindings, capacity), or None: an empty store."""
     h = servers.BenchHttpd("prefork", servers.FRONTEND_MODULES + ("env",))
     h.fill_port = harness.free_port()
-    h.write_small("off", "on", "fill", "check", "env-off", "env-on")
+    h.write_small("off", "on", "fill", "check", "env-off", "env-on", "env-iss")
     jwks = h.write("jwks.json", jwks_text)
     store = "BCLStore shm capacity=10000"
     if fill is not None:
@@ -86,6 +89,10 @@ def _frontend(jwks_text, fill=None):
     body += "<Location /env-off/>\n%s</Location>\n" % ENV_ID
     body += ("<Location /env-on/>\n%s    BCLSessionCookie %s\n    BCLBindFrom env\n</Location>\n"
              % (ENV_ID, servers.COOKIE))
+    # the same with the location's issuer named: the issuer's cut-off key is
+    # then computed once at startup, not per request
+    body += ('<Location /env-iss/>\n%s    BCLSessionCookie %s\n    BCLBindFrom env\n    BCLIssuer "%s"\n'
+             '</Location>\n' % (ENV_ID, servers.COOKIE, servers.ISSUER))
     h.configure(body)
     rc, out = h.configtest()
     if rc != 0:

@@ -116,3 +116,11 @@ int bcl_hasher_sub(const bcl_hasher_t *h, bcl_hkey_t *out, const char *iss, cons
 {
     return key_of(h, out, "sub", iss, strlen(iss), sub, strlen(sub));
 }
+
+int bcl_hasher_iss(const bcl_hasher_t *h, bcl_hkey_t *out, const char *iss)
+{
+    if (key_of(h, out, "iss", iss, strlen(iss), "", 0) != 0)
+        return -1;
+    bcl_hkey_iss_finish(out);
+    return 0;
+}

@@ -33,5 +33,6 @@ BCL_MUST_CHECK int bcl_hasher_cookie(const bcl_hasher_t *h, bcl_hkey_t *out, con
                                      size_t value_len);
 BCL_MUST_CHECK int bcl_hasher_sid(const bcl_hasher_t *h, bcl_hkey_t *out, const char *iss, const char *sid);
 BCL_MUST_CHECK int bcl_hasher_sub(const bcl_hasher_t *h, bcl_hkey_t *out, const char *iss, const char *sub);
+BCL_MUST_CHECK int bcl_hasher_iss(const bcl_hasher_t *h, bcl_hkey_t *out, const char *iss);
 
 #endif

@@ -62,6 +62,9 @@ BCL_MUST_CHECK int bcl_hkey_cookie(bcl_hkey_t *out, const char *name, const char
  * none). */
 BCL_MUST_CHECK int bcl_hkey_iss(bcl_hkey_t *out, const char *iss);
 int bcl_hkey_iss_from_fp(bcl_hkey_t *out, const uint8_t fp[BCL_ISS_FP_LEN]);
+/* Turns the digest of ("iss", iss) in `out` into the cut-off key: its
+ * fingerprint, zero-padded, never all zero (bcl_hkey_iss; bcl_hasher_iss). */
+void bcl_hkey_iss_finish(bcl_hkey_t *out);
 int bcl_hkey_is_zero(const bcl_hkey_t *k);
 /* The key under which a one-table store (shared memory, journal) keeps a
  * record of `kind` named by `k`: `k` itself, except for

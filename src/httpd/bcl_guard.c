@@ -78,6 +78,11 @@ static int key_sub(const bcl_runtime_t *rt, bcl_hkey_t *out, const char *iss, co
     return rt->hasher ? bcl_hasher_sub(rt->hasher, out, iss, sub) : bcl_hkey_sub(out, iss, sub);
 }
 
+static int key_iss(const bcl_runtime_t *rt, bcl_hkey_t *out, const char *iss)
+{
+    return rt->hasher ? bcl_hasher_iss(rt->hasher, out, iss) : bcl_hkey_iss(out, iss);
+}
+
 static int is_secure(request_rec *r)
 {
     return strcmp(ap_http_scheme(r), "https") == 0;
@@ -174,7 +179,7 @@ static int env_identity(request_rec *r, const bcl_runtime_t *rt, const bcl_dir_c
     /* the issuer's cut-off key: computed with BCLIssuer when it is that one */
     if (conf->issuer != NULL && strcmp(iss, conf->issuer) == 0)
         id->iss_key = conf->issuer_cutoff;
-    else if (bcl_hkey_iss(&id->iss_key, iss) != 0)
+    else if (key_iss(rt, &id->iss_key, iss) != 0)
         return -1;
     id->began_op = iat ? apr_atoi64(iat) : 0;
     return 1;
@@ -871,7 +876,7 @@ apr_status_t bcl_guard_bind_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             memset(&id, 0, sizeof(id));
             if ((sid != NULL && key_sid(rt, &id.sid_key, iss, sid) != 0)
                 || (sub != NULL && key_sub(rt, &id.sub_key, iss, sub) != 0)
-                || bcl_hkey_iss(&id.iss_key, iss) != 0) {
+                || key_iss(rt, &id.iss_key, iss) != 0) {
                 /* like a malformed header: no binding, expiries still apply */
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_NOT_BOUND ": the identity in the app's %s "
                               "header could not be hashed (digest failed); no binding made", conf->bind_header);

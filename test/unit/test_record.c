@@ -164,6 +164,14 @@ START_TEST(test_hasher_gives_the_same_keys)
     ck_assert_mem_eq(k.b, KA_SID, BCL_KEY_LEN);
     ck_assert_int_eq(bcl_hasher_sub(h, &k, "https://op.example.com", "248289761001"), 0);
     ck_assert_mem_eq(k.b, KA_SUB, BCL_KEY_LEN);
+    {
+        /* the issuer's cut-off key: the same as bcl_hkey_iss's */
+        bcl_hkey_t slow;
+        ck_assert_int_eq(bcl_hasher_iss(h, &k, "https://op.example.com"), 0);
+        ck_assert_int_eq(bcl_hkey_iss(&slow, "https://op.example.com"), 0);
+        ck_assert_mem_eq(k.b, slow.b, BCL_KEY_LEN);
+        ck_assert(!bcl_hkey_is_zero(&k));
+    }
     apr_pool_destroy(p);
 }
 END_TEST
@@ -184,6 +192,8 @@ START_TEST(test_hasher_without_sha256_gives_no_key)
     ck_assert_int_eq(bcl_hasher_cookie(h, &k, "APPSESSION", "v", 1), -1);
     ck_assert(bcl_hkey_is_zero(&k));
     ck_assert_int_eq(bcl_hasher_sid(h, &k, "https://op", "s"), -1);
+    ck_assert(bcl_hkey_is_zero(&k));
+    ck_assert_int_eq(bcl_hasher_iss(h, &k, "https://op"), -1);
     ck_assert(bcl_hkey_is_zero(&k));
     apr_pool_destroy(p);
 }
