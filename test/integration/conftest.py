@@ -237,3 +237,9 @@ def backend():
         yield b
     finally:
         b.stop()
+
+
+@pytest.fixture(scope="module")
+def app(backend):
+    """The module's guard_app.py under the name the handler suites use."""
+    return backend

@@ -117,3 +117,15 @@ def value(fams, name, **labels):
     assert key in fam.samples, "no series %s%r; have %r" % (
         name, labels, [dict(k) for k in fam.samples])
     return fam.samples[key]
+
+
+def revocations_by_channel(session, status_url):
+    """The status page's revocations by channel (JSON), after checking that
+    the Prometheus format says the same for each channel."""
+    r = session.get(status_url, params={"format": "json"}, timeout=10)
+    assert r.status_code == 200, r.text
+    j = r.json()["revocations"]
+    fams = parse(session.get(status_url, timeout=10).text)
+    for ch in ("backchannel", "frontchannel", "admin"):
+        assert value(fams, "bcl_revocations_total", channel=ch) == j[ch], (ch, j)
+    return j

@@ -207,15 +207,6 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-@pytest.fixture(scope="module")
-def app():
-    a = backends.GuardApp()
-    try:
-        yield a
-    finally:
-        a.stop()
-
-
 @pytest.fixture(scope="module", params=MPMS)
 def srv(request, app, op_keys):
     s = Server(request.param, app, op_keys)
