@@ -230,6 +230,7 @@ START_TEST(test_store_reads_without_the_lock_and_falls_back_to_it)
     ck_assert_int_eq(bcl_hkey_cookie(&cookie, "APP", "v1", 2), 0);
     ck_assert_int_eq(st->ops->bind(st, &cookie, &id, NOW, NOW + 100), BCL_STORE_OK);
     locks_taken = 0;
+    memset(&got, 0, sizeof(got));  /* no default issuer cut-off (bcl_store.h) */
     ck_assert_int_eq(st->ops->cookie_state(st, &cookie, NOW, &state, &got), BCL_STORE_OK);
     ck_assert_int_eq(state, BCL_SESSION_LIVE);
     ck_assert_int_eq(st->ops->identity_state(st, &id, NOW, &state), BCL_STORE_OK);
