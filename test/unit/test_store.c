@@ -193,7 +193,7 @@ START_TEST(test_store_sid_and_sub_logouts)
     bcl_identity_t other_id = th_identity("s2", "alice", 1000, 0);
     bcl_identity_t new_id = th_identity("s3", "alice", 3000, 0);
     bcl_session_state_t st;
-    bcl_identity_t got;
+    bcl_identity_t got = th_identity(NULL, NULL, 0, 0);  /* cookie_state reads its iss_key (bcl_store.h) */
     memset(&got, 0, sizeof(got));   /* no default issuer cut-off (bcl_rules_binding_identity) */
     int replayed = -1;
 

@@ -491,7 +491,7 @@ START_TEST(test_bindings)
     bcl_identity_t a = th_identity("s1", "ike", US(now), 0), b = th_identity("s2", "ike", US(now), 0);
     bcl_identity_t none = th_identity(NULL, NULL, 0, 0);
     bcl_hkey_t c;
-    bcl_identity_t got;
+    bcl_identity_t got = th_identity(NULL, NULL, 0, 0);  /* cookie_state reads its iss_key (bcl_store.h) */
     bcl_session_state_t st;
 
     ck_assert_int_eq(cookie_state(s, "x", now), UNBOUND);
