@@ -95,5 +95,6 @@
 #define BCL_TAG_ADMIN_UNAUTH     "BCL0823"  /* admin request without a valid credential: 401 */
 #define BCL_TAG_ADMIN_STORE_FAILED "BCL0824" /* admin revocation or query could not reach the store: 503 */
 #define BCL_TAG_ADMIN_TOKENS     "BCL0825"  /* BCLAdminTokenFile read at startup: how many tokens */
+#define BCL_TAG_ADMIN_NO_CREDENTIAL "BCL0826" /* admin location with no BCLAdminTokenFile and no AuthType: every request 401 */
 
 #endif

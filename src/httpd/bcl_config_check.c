@@ -184,6 +184,28 @@ static int is_frontchannel(apr_pool_t *p, const ap_directive_t *first)
     return h != NULL && strcasecmp(first_word(p, h->args), "frontchannel-logout") == 0;
 }
 
+static int is_admin(apr_pool_t *p, const ap_directive_t *first)
+{
+    const ap_directive_t *h = NULL;
+    find_in(first, "SetHandler", &h);
+    return h != NULL && strcasecmp(first_word(p, h->args), "backchannel-logout-admin") == 0;
+}
+
+/* The admin handler wants a credential on top of Require: a bearer token
+ * from BCLAdminTokenFile or a user httpd authenticated. With neither in
+ * sight every request is answered 401: safe, so a warning, not a refusal
+ * (httpd authentication may come from where this walk cannot see, e.g. a
+ * <Directory> or an .htaccess). */
+static void warn_admin(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_directive_t *main_first)
+{
+    const ap_directive_t *at = sc->node ? sc->node : sc->first;
+    if (in_scope(p, sc, main_first, "BCLAdminTokenFile", NULL) || in_scope(p, sc, main_first, "AuthType", NULL))
+        return;
+    ap_log_error(APLOG_MARK, APLOG_WARNING | APLOG_STARTUP, 0, s, BCL_TAG_ADMIN_NO_CREDENTIAL ": %s: %s: SetHandler "
+                 "backchannel-logout-admin with no BCLAdminTokenFile and no AuthType in effect: every request will "
+                 "be answered 401 unless httpd authenticates a user there", where(p, at), what(p, sc));
+}
+
 /* The front-channel handler compares `iss` with BCLIssuer, and uses it
  * when the OP sends none (Entra ID): nothing else can stand for it. */
 static int check_frontchannel(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_directive_t *main_first)
@@ -294,6 +316,8 @@ static int walk(apr_pool_t *p, server_rec *s, const scope_t *sc, const ap_direct
         bad += check_section(p, s, sc, main_first, check_receiver);
     if (is_frontchannel(p, sc->first))
         bad += check_section(p, s, sc, main_first, check_frontchannel);
+    if (is_admin(p, sc->first))
+        warn_admin(p, s, sc, main_first);
     bad += check_section(p, s, sc, main_first, check_guard);
     for (const ap_directive_t *d = sc->first; d; d = d->next) {
         scope_t child;

@@ -427,3 +427,24 @@ def test_a_bad_token_file_stops_httpd_naming_file_and_line(content, mode, proble
         assert TOKEN not in out
     finally:
         h.cleanup()
+
+
+@pytest.mark.parametrize("extra,warned", [
+    ([], True),
+    (["AuthType Basic", 'AuthName "bcl-admin"'], False),
+    (['BCLAdminTokenFile "{tokens}"'], False),
+])
+def test_an_admin_section_with_no_credential_source_is_reported_at_startup(extra, warned):
+    h = harness.Httpd(mpm="event", modules=["authz_core", "authn_core", "auth_basic"])
+    try:
+        tokens = h.write("admin.tokens", TOKEN + "\n", 0o600)
+        h.configure(_admin_location("/admin", [e.format(tokens=tokens) for e in extra]) + "\n")
+        rc, out = h.configtest()
+        assert rc == 0, out   # a warning, not a refusal: every request would be 401, never open
+        line = [x for x in out.splitlines() if "BCL0826" in x]
+        if warned:
+            assert line and h.conf_path in line[0] and "answered 401" in line[0], out
+        else:
+            assert not line, out
+    finally:
+        h.cleanup()
