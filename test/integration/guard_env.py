@@ -305,3 +305,20 @@ def env_headers(sid=None, sub=None, iat=None, iss=None):
         if v is not None:
             h[k] = str(v)
     return h
+
+
+def app_login(session, h, sid=None, sub=None, iss=None):
+    """Signs in at guard_app.py's /app/login through httpd `h` (a new user
+    unless `sub` is given); returns "COOKIE=value" for the one session
+    cookie the app set."""
+    params = {"sub": sub or "u-" + uuid.uuid4().hex[:8]}
+    if sid is not None:
+        params["sid"] = sid
+    if iss is not None:
+        params["iss"] = iss
+    r = session.get(h.url("/app/login"), params=params, timeout=20)
+    assert r.status_code == 200, r.text
+    values = [c.split(";")[0].split("=", 1)[1] for c in r.raw.headers.getlist("Set-Cookie")
+              if c.startswith(COOKIE + "=")]
+    assert len(values) == 1 and values[0], r.raw.headers.getlist("Set-Cookie")
+    return "%s=%s" % (COOKIE, values[0])

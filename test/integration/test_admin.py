@@ -27,6 +27,7 @@ import pytest
 import backends
 import fleet
 import guard_app
+import guard_env
 import harness
 import promtext
 from conftest import ISSUER
@@ -107,17 +108,7 @@ class Server:
         self.h.stop()
 
     def login(self, sid=None, sub=None, iss=None):
-        params = {"sub": sub or "u-" + uuid.uuid4().hex[:8]}
-        if sid is not None:
-            params["sid"] = sid
-        if iss is not None:
-            params["iss"] = iss
-        r = self.s.get(self.h.url("/app/login"), params=params, timeout=20)
-        assert r.status_code == 200, r.text
-        values = [c.split(";")[0].split("=", 1)[1] for c in r.raw.headers.getlist("Set-Cookie")
-                  if c.startswith(COOKIE + "=")]
-        assert len(values) == 1 and values[0], r.raw.headers.getlist("Set-Cookie")
-        return "%s=%s" % (COOKIE, values[0])
+        return guard_env.app_login(self.s, self.h, sid, sub, iss)
 
     def app_status(self, cookie):
         """The status another client gets at the guarded app with `cookie`."""

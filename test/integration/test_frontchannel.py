@@ -22,6 +22,7 @@ import requests
 
 import fleet
 import guard_app
+import guard_env
 import harness
 import keys
 import promtext
@@ -134,16 +135,8 @@ class Server:
     def stop(self):
         self.h.stop()
 
-    def login(self, sid=None, sub="u-" + uuid.uuid4().hex[:8]):
-        params = {"sub": sub}
-        if sid is not None:
-            params["sid"] = sid
-        r = self.s.get(self.h.url("/app/login"), params=params, timeout=20)
-        assert r.status_code == 200, r.text
-        values = [c.split(";")[0].split("=", 1)[1] for c in r.raw.headers.getlist("Set-Cookie")
-                  if c.startswith(COOKIE + "=")]
-        assert len(values) == 1 and values[0], r.raw.headers.getlist("Set-Cookie")
-        return "%s=%s" % (COOKIE, values[0])
+    def login(self, sid=None, sub=None):
+        return guard_env.app_login(self.s, self.h, sid, sub)
 
     def app_status(self, cookie):
         """The status another client gets at the guarded app with `cookie`."""
