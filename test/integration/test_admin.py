@@ -16,7 +16,6 @@ is enforced at the other.
 """
 import base64
 import hashlib
-import http.cookiejar
 import json
 import os
 import time
@@ -45,9 +44,6 @@ TAG_REFUSED = "BCL0822"
 TAG_UNAUTH = "BCL0823"
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    def set_ok(self, cookie, request):
-        return False
 
 
 def _admin_location(path, extra=()):
@@ -101,8 +97,7 @@ class Server:
         rc, out = self.h.configtest()
         assert rc == 0, out
         self.h.start()
-        self.s = harness.client()
-        self.s.cookies.set_policy(_NoCookies())
+        self.s = guard_env.browser()
 
     def stop(self):
         self.h.stop()

@@ -35,7 +35,6 @@ dies with the victim's logout.
     /usr/bin/python3 -m pytest -q test/integration/test_binding.py
 """
 import email.utils
-import http.cookiejar
 import os
 import time
 import uuid
@@ -44,6 +43,7 @@ import pytest
 
 import backends
 import guard_app
+import guard_env
 import harness
 import keys
 import tokens
@@ -167,8 +167,7 @@ class Server:
             self.uwsgi.stop()
             self.uwsgi.stop()
             raise
-        self.s = harness.client()
-        self.s.cookies.set_policy(_NoCookies())
+        self.s = guard_env.browser()
 
     def stop(self):
         try:
@@ -202,9 +201,6 @@ class Server:
             assert bad not in text, "httpd error log reports %r:\n%s" % (bad, text[-3000:])
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    def set_ok(self, cookie, request):
-        return False
 
 
 @pytest.fixture(scope="module", params=MPMS)
@@ -222,26 +218,14 @@ def srv(request, app, op_keys):
 # helpers on responses
 # ---------------------------------------------------------------------------
 
-def set_cookies(r):
-    return list(r.raw.headers.getlist("Set-Cookie"))
-
-
-def cookie_attrs(line):
-    parts = [p.strip() for p in line.split(";")]
-    name, _, value = parts[0].partition("=")
-    attrs = {}
-    for p in parts[1:]:
-        k, _, v = p.partition("=")
-        attrs[k.strip().lower()] = v.strip()
-    return name.strip(), value.strip(), attrs
 
 
 def new_value(r, name):
     """The one live value a response sets for cookie `name`."""
-    mine = [cookie_attrs(c) for c in set_cookies(r)]
+    mine = [guard_env.cookie_attrs(c) for c in guard_env.set_cookies(r)]
     mine = [m for m in mine if m[0] == name and m[1] and m[2].get("max-age") != "0"
             and not m[2].get("expires", "").endswith("1970 00:00:01 GMT")]
-    assert len(mine) == 1, "expected one live Set-Cookie for %s, got %r" % (name, set_cookies(r))
+    assert len(mine) == 1, "expected one live Set-Cookie for %s, got %r" % (name, guard_env.set_cookies(r))
     return mine[0][1]
 
 
@@ -251,8 +235,8 @@ def assert_no_bind_header(r):
 
 
 def assert_expiring(r, name):
-    mine = [cookie_attrs(c) for c in set_cookies(r) if cookie_attrs(c)[0] == name]
-    assert len(mine) == 1, "expected one expiring Set-Cookie for %s, got %r" % (name, set_cookies(r))
+    mine = [guard_env.cookie_attrs(c) for c in guard_env.set_cookies(r) if guard_env.cookie_attrs(c)[0] == name]
+    assert len(mine) == 1, "expected one expiring Set-Cookie for %s, got %r" % (name, guard_env.set_cookies(r))
     _, value, attrs = mine[0]
     assert value == "" and attrs.get("max-age") == "0", mine[0]
     assert email.utils.parsedate_to_datetime(attrs["expires"]).timestamp() < time.time() - 86400
@@ -387,7 +371,7 @@ class TestStolenCopy:
             assert r.status_code == 200
             assert len(app_seen(srv, tag)) == 1
             # the app's own expiry reaches the client, but drops no binding
-            assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION], set_cookies(r)
+            assert [c for c in guard_env.set_cookies(r) if guard_env.cookie_attrs(c)[0] == APPSESSION], guard_env.set_cookies(r)
             srv.h.wait_log(TAG_AMBIGUOUS, since=mark)
         assert TAG_DROPPED not in srv.h.log_since(mark)
         works(srv, "/strict/", APPSESSION, v)        # still bound
@@ -499,7 +483,7 @@ class TestStolenCopy:
         if r is not None:
             assert r.status_code == 200
             assert len(app_seen(srv, tag)) == 1
-            assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION] == [], set_cookies(r)
+            assert [c for c in guard_env.set_cookies(r) if guard_env.cookie_attrs(c)[0] == APPSESSION] == [], guard_env.set_cookies(r)
             srv.h.wait_log(TAG_WITHHELD, since=mark)
         works(srv, "/strict/", APPSESSION, v)      # still bound
         srv.logout(sid=sid)
@@ -622,7 +606,7 @@ class TestPhpFpm:
             return
         sid = uid("sid")
         r, _ = php_get(srv, loc, "bind", cookie="%s=%s" % (PHPSESSID, v), sid=sid)
-        assert r.status_code == 200 and set_cookies(r) == [], set_cookies(r)
+        assert r.status_code == 200 and guard_env.set_cookies(r) == [], guard_env.set_cookies(r)
         assert_no_bind_header(r)
         php_works(srv, "/phps/", v, None)
         srv.logout(sid=sid)
@@ -779,7 +763,7 @@ def test_cgi_pass_mode_keeps_the_expiry_when_the_script_sets_another_cookie(srv)
     seen = srv.cgi.seen(tag)
     assert len(seen) == 1 and v not in (seen[0]["cookie"] or "") and "lang=en" in seen[0]["cookie"], seen
     assert_expiring(r, CGISESSION)
-    assert [c for c in set_cookies(r) if c.startswith("theme=dark")], set_cookies(r)
+    assert [c for c in guard_env.set_cookies(r) if c.startswith("theme=dark")], guard_env.set_cookies(r)
     srv.h.wait_log(TAG_REVOKED, since=mark)
     # the app's own new session in that answer wins over the expiry
     r, _ = cgi_get(srv, "/cgipass/", "login", cookie="%s=%s" % (CGISESSION, v), sid=uid("sid"))
@@ -847,7 +831,7 @@ def test_http_backend_error_page_drops_its_headers_and_binds_nothing(srv):
     assert r.status_code == 403
     assert len(app_seen(srv, tag)) == 1
     assert_no_bind_header(r)
-    assert [c for c in set_cookies(r) if cookie_attrs(c)[0] == APPSESSION] == [], set_cookies(r)
+    assert [c for c in guard_env.set_cookies(r) if guard_env.cookie_attrs(c)[0] == APPSESSION] == [], guard_env.set_cookies(r)
     assert TAG_BOUND not in srv.h.log_since(mark)
 
 

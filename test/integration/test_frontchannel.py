@@ -65,9 +65,6 @@ def raw_request(port, method, target, headers):
         conn.close()
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    def set_ok(self, cookie, request):
-        return False
 
 
 def child_user():
@@ -129,8 +126,7 @@ class Server:
         rc, out = self.h.configtest()
         assert rc == 0, out
         self.h.start()
-        self.s = harness.client()
-        self.s.cookies.set_policy(_NoCookies())
+        self.s = guard_env.browser()
 
     def stop(self):
         self.h.stop()
@@ -140,8 +136,7 @@ class Server:
 
     def app_status(self, cookie):
         """The status another client gets at the guarded app with `cookie`."""
-        other = harness.client()
-        other.cookies.set_policy(_NoCookies())
+        other = guard_env.browser()
         r = other.get(self.h.url("/app/whoami"), headers={"Cookie": cookie}, allow_redirects=False,
                       timeout=20)
         return r.status_code
