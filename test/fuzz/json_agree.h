@@ -44,4 +44,23 @@ static int json_agree(const json_t *j, const bcl_json_t *b)
     return 0;
 }
 
+/* Whether both parsers answered text the same way: both refuse (bcl_json
+ * with a reason), or both accept with the same value. A raw NUL byte can
+ * never be valid JSON (inside a string it must be escaped, outside one only
+ * whitespace may stand), so bcl_json must refuse any text holding one;
+ * jansson is no reference there: its reader uses NUL as the end of its
+ * look-ahead buffer, skips what follows one and accepts, for example,
+ * [1<NUL>] and {"a":1<NUL>,"p":4}. */
+static int json_texts_agree(const char *text, size_t len, const json_t *j, const bcl_json_t *b,
+                            const char *err)
+{
+    if (b == NULL && err == NULL)
+        return 0;
+    if (memchr(text, '\0', len) != NULL)
+        return b == NULL;
+    if (j == NULL || b == NULL)
+        return j == NULL && b == NULL;
+    return json_agree(j, b);
+}
+
 #endif
