@@ -14,14 +14,13 @@ int bcl_mc_key_ok(const char *key, size_t len)
     return 1;
 }
 
-size_t bcl_mc_get_command(char *out, size_t cap, int n, const char *const keys[])
+size_t bcl_mc_get_command(char *out, size_t cap, const char *verb, int n, const char *const keys[])
 {
-    size_t used = 0;
+    size_t used = strlen(verb);
 
-    if (n < 1 || cap < 6)
+    if (n < 1 || cap < used + 3 || (strcmp(verb, "get") != 0 && strcmp(verb, "gets") != 0))
         return 0;
-    memcpy(out, "get", 3);
-    used = 3;
+    memcpy(out, verb, used);
     for (int i = 0; i < n; i++) {
         size_t k = strlen(keys[i]);
         if (!bcl_mc_key_ok(keys[i], k) || cap - used < k + 1 + 3)
@@ -35,20 +34,39 @@ size_t bcl_mc_get_command(char *out, size_t cap, int n, const char *const keys[]
     return used;
 }
 
-size_t bcl_mc_store_command(char *out, size_t cap, const char *verb, const char *key,
-                            uint32_t exptime, const char *data, size_t len)
+/* set, add or cas (with_version) */
+static size_t storage_command(char *out, size_t cap, const char *verb, const char *key, uint32_t exptime,
+                              const char *data, size_t len, int with_version, uint64_t version)
 {
     int n;
 
     if (!bcl_mc_key_ok(key, strlen(key)) || exptime == 0)
         return 0;
-    n = snprintf(out, cap, "%s %s 0 %u %zu\r\n", verb, key, (unsigned)exptime, len);
+    if (with_version)
+        n = snprintf(out, cap, "%s %s 0 %u %zu %llu\r\n", verb, key, (unsigned)exptime, len,
+                     (unsigned long long)version);
+    else
+        n = snprintf(out, cap, "%s %s 0 %u %zu\r\n", verb, key, (unsigned)exptime, len);
     if (n < 0 || (size_t)n >= cap || cap - (size_t)n < len + 2)
         return 0;
     memcpy(out + n, data, len);
     out[(size_t)n + len] = '\r';
     out[(size_t)n + len + 1] = '\n';
     return (size_t)n + len + 2;
+}
+
+size_t bcl_mc_store_command(char *out, size_t cap, const char *verb, const char *key,
+                            uint32_t exptime, const char *data, size_t len)
+{
+    if (strcmp(verb, "set") != 0 && strcmp(verb, "add") != 0)
+        return 0;
+    return storage_command(out, cap, verb, key, exptime, data, len, 0, 0);
+}
+
+size_t bcl_mc_cas_command(char *out, size_t cap, const char *key, uint32_t exptime, const char *data, size_t len,
+                          uint64_t version)
+{
+    return storage_command(out, cap, "cas", key, exptime, data, len, 1, version);
 }
 
 size_t bcl_mc_delete_command(char *out, size_t cap, const char *key)
@@ -109,6 +127,21 @@ static int parse_value_header(const char *p, long n, bcl_mc_value_t *v, size_t *
     if (digits == 0 || (q != end && *q != ' '))
         return -1;
     *bytes = (size_t)b;
+    v->cas = 0;
+    v->has_cas = 0;
+    if (q == end)
+        return 0;
+    /* " <cas>": a 64-bit unsigned number, nothing after it */
+    digits = 0;
+    for (q++; q < end && *q >= '0' && *q <= '9'; q++) {
+        unsigned d = (unsigned)(*q - '0');
+        if (++digits > 20 || v->cas > (UINT64_MAX - d) / 10)
+            return -1;
+        v->cas = v->cas * 10 + d;
+    }
+    if (digits == 0 || q != end)
+        return -1;
+    v->has_cas = 1;
     return 0;
 }
 

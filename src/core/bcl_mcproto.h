@@ -1,5 +1,5 @@
-/* memcached's text protocol: the commands the store sends (get with several
- * keys, set, add, delete) and parsers of the answers that allocate nothing:
+/* memcached's text protocol: the commands the store sends (get and gets with
+ * several keys, set, add, cas, delete) and parsers of the answers that allocate nothing:
  * values point into the caller's buffer. Data is counted, never assumed to
  * be NUL-free. */
 #ifndef BCL_MCPROTO_H
@@ -27,17 +27,27 @@ typedef struct {
     size_t key_len;
     const char *data;
     size_t len;
+    uint64_t cas;             /* the item's version (answer to gets), 0 when the line has none */
+    int has_cas;
 } bcl_mc_value_t;
 
 /* A key memcached takes: 1 to 250 bytes, no space or control character. */
 int bcl_mc_key_ok(const char *key, size_t len);
 
-/* "get k1 k2 ...\r\n"; returns its length, 0 if it does not fit or a key is bad. */
-size_t bcl_mc_get_command(char *out, size_t cap, int n, const char *const keys[]);
+/* "<verb> k1 k2 ...\r\n" for verb get or gets (gets: each VALUE line carries
+ * the item's version for cas); returns its length, 0 if it does not fit or a
+ * key is bad. */
+size_t bcl_mc_get_command(char *out, size_t cap, const char *verb, int n, const char *const keys[]);
 
 /* "<verb> <key> 0 <exptime> <len>\r\n<data>\r\n" for verb set or add. */
 size_t bcl_mc_store_command(char *out, size_t cap, const char *verb, const char *key,
                             uint32_t exptime, const char *data, size_t len);
+
+/* "cas <key> 0 <exptime> <len> <version>\r\n<data>\r\n": stored only if the
+ * item is still the version a gets returned (EXISTS: changed since;
+ * NOT_FOUND: gone since). */
+size_t bcl_mc_cas_command(char *out, size_t cap, const char *key, uint32_t exptime, const char *data, size_t len,
+                          uint64_t version);
 
 /* "delete <key>\r\n" */
 size_t bcl_mc_delete_command(char *out, size_t cap, const char *key);

@@ -177,6 +177,13 @@ bcl_net_store_t *bcl_net_store_new(apr_pool_t *p, const bcl_net_conf_t *conf, bc
     return ns;
 }
 
+void bcl_store_net_set_race(bcl_store_t *s, bcl_store_race_fn *fn, void *arg)
+{
+    bcl_net_store_t *ns = s->ctx;
+    ns->race = fn;
+    ns->race_arg = arg;
+}
+
 bcl_store_status_t bcl_store_net_stats(bcl_store_t *s, int64_t now, bcl_table_stats_t *out)
 {
     (void)s; (void)now;

@@ -71,6 +71,12 @@ bcl_store_t *bcl_store_redis_create(apr_pool_t *p, const bcl_net_conf_t *conf, b
 /* In each child process: connection pools of at most `max_conns` per server. */
 apr_status_t bcl_store_net_child_init(bcl_store_t *s, apr_pool_t *pchild, int max_conns);
 
+/* Tests only: `fn(arg)` runs in apply_logout after the records were read
+ * and before they are written (each attempt), so that a test can make
+ * another server write the same records in between, deterministically. */
+typedef void bcl_store_race_fn(void *arg);
+void bcl_store_net_set_race(bcl_store_t *s, bcl_store_race_fn *fn, void *arg);
+
 /* The store's health counters; NULL for a store that is not a network store. */
 bcl_net_health_t *bcl_store_net_health(bcl_store_t *s);
 

@@ -14,6 +14,8 @@ typedef struct {
     bcl_netsrv_t **srv;
     const char *kind_name;            /* "memcache", "redis" */
     void *impl;                       /* the backend's own data */
+    bcl_store_race_fn *race;          /* tests only: runs between a logout's read and its write */
+    void *race_arg;
 } bcl_net_store_t;
 
 /* Parses an answer at the start of c->buf. Returns BCL_NET_DONE (after

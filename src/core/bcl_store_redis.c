@@ -248,6 +248,8 @@ static int apply_once(bcl_net_store_t *ns, const bcl_logout_t *l, int64_t now, i
             bcl_rules_merge(&recs[i], found ? &old : NULL, now);
     }
 
+    if (ns->race != NULL)
+        ns->race(ns->race_arg);
     args[k] = snkeys;
     alens[k++] = num(snkeys, sizeof(snkeys), n);
     for (int i = 0; i < n; i++) {

@@ -221,17 +221,28 @@ START_TEST(test_mc_commands)
 {
     char out[512];
     const char *keys[] = { "bcl:c:00", "bcl:s:11" };
-    size_t n = bcl_mc_get_command(out, sizeof(out), 2, keys);
+    size_t n = bcl_mc_get_command(out, sizeof(out), "get", 2, keys);
     ck_assert_uint_eq(n, strlen("get bcl:c:00 bcl:s:11\r\n"));
     ck_assert(memcmp(out, "get bcl:c:00 bcl:s:11\r\n", n) == 0);
+    n = bcl_mc_get_command(out, sizeof(out), "gets", 1, keys);
+    ck_assert_uint_eq(n, strlen("gets bcl:c:00\r\n"));
+    ck_assert(memcmp(out, "gets bcl:c:00\r\n", n) == 0);
+    ck_assert_uint_eq(bcl_mc_get_command(out, sizeof(out), "delete", 1, keys), 0);
+    ck_assert_uint_eq(bcl_mc_get_command(out, 8, "gets", 1, keys), 0);
 
     n = bcl_mc_store_command(out, sizeof(out), "add", "k", 3000000000u, "v\r\n", 3);
     ck_assert(memcmp(out, "add k 0 3000000000 3\r\nv\r\n\r\n", n) == 0);
     /* never "0: no expiry", never a bad key */
     ck_assert_uint_eq(bcl_mc_store_command(out, sizeof(out), "set", "k", 0, "v", 1), 0);
     ck_assert_uint_eq(bcl_mc_store_command(out, sizeof(out), "set", "a b", 5, "v", 1), 0);
+    ck_assert_uint_eq(bcl_mc_store_command(out, sizeof(out), "cas", "k", 5, "v", 1), 0);
+    n = bcl_mc_cas_command(out, sizeof(out), "k", 7, "vv", 2, UINT64_MAX);
+    ck_assert_uint_eq(n, strlen("cas k 0 7 2 18446744073709551615\r\nvv\r\n"));
+    ck_assert(memcmp(out, "cas k 0 7 2 18446744073709551615\r\nvv\r\n", n) == 0);
+    ck_assert_uint_eq(bcl_mc_cas_command(out, sizeof(out), "k", 0, "v", 1, 1), 0);
+    ck_assert_uint_eq(bcl_mc_cas_command(out, 20, "k", 7, "vv", 2, UINT64_MAX), 0);
     const char *bad[] = { "a\nb" };
-    ck_assert_uint_eq(bcl_mc_get_command(out, sizeof(out), 1, bad), 0);
+    ck_assert_uint_eq(bcl_mc_get_command(out, sizeof(out), "get", 1, bad), 0);
     n = bcl_mc_delete_command(out, sizeof(out), "k");
     ck_assert(memcmp(out, "delete k\r\n", n) == 0);
 
@@ -253,6 +264,7 @@ START_TEST(test_mc_parse_values)
     ck_assert_uint_eq(n, 2);
     ck_assert(v[0].key_len == 1 && v[0].len == 3 && memcmp(v[0].data, "x\r\n", 3) == 0);
     ck_assert(v[1].key_len == 2 && v[1].len == 0);
+    ck_assert(!v[0].has_cas && v[1].has_cas && v[1].cas == 77);
     ck_assert_uint_eq(used, sizeof(ans) - 1 - 8);
     for (size_t i = 0; i < used; i++)
         ck_assert_int_eq(bcl_mc_parse_values(ans, i, v, 4, &n, &used), BCL_MC_INCOMPLETE);
@@ -263,6 +275,20 @@ START_TEST(test_mc_parse_values)
     ck_assert_int_eq(bcl_mc_parse_values("VALUE a x 1\r\nx\r\nEND\r\n", 21, v, 4, &n, &used), BCL_MC_BAD);
     ck_assert_int_eq(bcl_mc_parse_values("STORED\r\n", 8, v, 4, &n, &used), BCL_MC_BAD);
     ck_assert_int_eq(bcl_mc_parse_values("VALUE a 0 1\r\nx\r\nEND\r\n", 21, v, 0, &n, &used), BCL_MC_BAD);
+    /* the version of a gets answer: 64 bits, nothing after it */
+    static const char top[] = "VALUE a 0 1 18446744073709551615\r\nx\r\nEND\r\n";
+    ck_assert_int_eq(bcl_mc_parse_values(top, sizeof(top) - 1, v, 4, &n, &used), BCL_MC_OK);
+    ck_assert(n == 1 && v[0].has_cas && v[0].cas == UINT64_MAX);
+    static const char *const bad_versions[] = {
+        "VALUE a 0 1 18446744073709551616\r\nx\r\nEND\r\n",   /* 2^64 */
+        "VALUE a 0 1 000000000000000000001\r\nx\r\nEND\r\n",   /* 21 digits */
+        "VALUE a 0 1 \r\nx\r\nEND\r\n",
+        "VALUE a 0 1 7 \r\nx\r\nEND\r\n",
+        "VALUE a 0 1 7 8\r\nx\r\nEND\r\n",
+        "VALUE a 0 1 -7\r\nx\r\nEND\r\n",
+    };
+    for (size_t i = 0; i < sizeof(bad_versions) / sizeof(bad_versions[0]); i++)
+        ck_assert_int_eq(bcl_mc_parse_values(bad_versions[i], strlen(bad_versions[i]), v, 4, &n, &used), BCL_MC_BAD);
 }
 END_TEST
 

@@ -187,6 +187,8 @@ static void teardown(void)
     apr_pool_destroy(pool);
 }
 
+static const bcl_net_conf_t *last_conf;   /* make_store's last network store, for make_peer */
+
 /* A fresh, empty store of backend `b`: a new table, or a new key prefix on
  * the backend's server. */
 static bcl_store_t *make_store(int b)
@@ -210,6 +212,17 @@ static bcl_store_t *make_store(int b)
     logger = th_logger(&logbuf);
     s = b == B_MEMCACHE ? bcl_store_memcache_create(pool, conf, &health, &logger)
                         : bcl_store_redis_create(pool, conf, &health, &logger);
+    ck_assert_int_eq(bcl_store_net_child_init(s, pool, 2), APR_SUCCESS);
+    last_conf = conf;
+    return s;
+}
+
+/* Another server of the fleet: a store with its own connections to the
+ * same backend and key prefix as make_store's last one. */
+static bcl_store_t *make_peer(int b)
+{
+    bcl_store_t *s = b == B_MEMCACHE ? bcl_store_memcache_create(pool, last_conf, &health, &logger)
+                                     : bcl_store_redis_create(pool, last_conf, &health, &logger);
     ck_assert_int_eq(bcl_store_net_child_init(s, pool, 2), APR_SUCCESS);
     return s;
 }
@@ -591,6 +604,54 @@ START_TEST(test_admin_revocations_and_issuer_cutoff)
 }
 END_TEST
 
+/* Two servers of a fleet apply logouts of one user at the same moment: the
+ * second server writes its (later) revocation between the first one's read
+ * and write. Neither may be lost: the record ends with the later cut-off,
+ * so a session begun between the two logouts is refused. (A plain set
+ * would write the first server's merge over the second's: the earlier
+ * cut-off, and that session lives.) Network stores only: the table store
+ * reads and writes under one lock. */
+typedef struct {
+    bcl_store_t *peer;
+    const bcl_logout_t *logout;
+    int64_t now;
+    int calls;
+} race_t;
+
+static void race_in(void *arg)
+{
+    race_t *r = arg;
+    if (r->calls++ == 0)
+        apply(r->peer, r->logout, r->now, 0);
+}
+
+START_TEST(test_concurrent_logouts_of_one_user_both_count)
+{
+    bcl_store_t *s = make_store(_i), *peer = make_peer(_i);
+    int64_t now = t0;
+    bcl_identity_t early = th_identity(NULL, "ivan", US(now + 2), 0), between = th_identity(NULL, "ivan", US(now + 7), 0),
+                   after = th_identity(NULL, "ivan", US(now + 12), 0);
+    bcl_logout_t first = logout_of("j1", NULL, "ivan", US(now + 5), now + 5, now + 120);
+    bcl_logout_t second = logout_of("j2", NULL, "ivan", US(now + 10), now + 10, now + 130);
+    race_t race = { peer, &second, now + 10, 0 };
+
+    bind_cookie(s, "early", &early, now + 2);
+    bind_cookie(s, "between", &between, now + 7);
+    bind_cookie(s, "after", &after, now + 12);
+    bcl_store_net_set_race(s, race_in, &race);
+    apply(s, &first, now + 5, 0);
+    ck_assert_int_eq(race.calls, 2);   /* read, collided, read again */
+    ck_assert_int_eq(cookie_state(s, "early", now + 12), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "between", now + 12), REVOKED);
+    ck_assert_int_eq(cookie_state(peer, "between", now + 12), REVOKED);
+    ck_assert_int_eq(cookie_state(s, "after", now + 12), LIVE);
+    /* both tokens are known: each one's retry is a replay */
+    bcl_store_net_set_race(s, NULL, NULL);
+    apply(s, &second, now + 12, 1);
+    apply(peer, &first, now + 12, 1);
+}
+END_TEST
+
 Suite *storecontract_suite(void)
 {
     Suite *s = suite_create("store-contract");
@@ -610,6 +671,7 @@ Suite *storecontract_suite(void)
     tcase_add_loop_test(tc, test_jti_lives_at_most_the_lifetime, 0, B_COUNT);
     tcase_add_loop_test(tc, test_bindings, 0, B_COUNT);
     tcase_add_loop_test(tc, test_admin_revocations_and_issuer_cutoff, 0, B_COUNT);
+    tcase_add_loop_test(tc, test_concurrent_logouts_of_one_user_both_count, B_MEMCACHE, B_COUNT);
     suite_add_tcase(s, tc);
     (void)backend_names;
     return s;
