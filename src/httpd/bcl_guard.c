@@ -209,27 +209,32 @@ int bcl_guard_fixup(request_rec *r)
         if (copies[i].odd && odd_name == NULL)
             odd_name = copies[i].name;
         note->nseen = i + 1;
-        if (copies[i].vlen == 0)
-            continue;
-        int n = bcl_cookie_value_forms(r->pool, copies[i].value, copies[i].vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
-        for (int j = 0; j < n; j++) {
-            if (lens[j] == 0)           /* `""`: no session, like an empty value */
-                continue;
-            if (note->count == MAX_COOKIE_KEYS) {
-                overflow = 1;
-                break;
+        /* the value as cut at ',', then as a parser that splits at ';'
+         * only reads it (PHP's session id "abc,def"): entries of one copy */
+        const char *vals[2] = { copies[i].value, copies[i].value_semi };
+        apr_size_t vlens[2] = { copies[i].vlen, copies[i].vlen_semi };
+        for (int rd = 0; rd < 2 && !overflow; rd++) {
+            int n = vlens[rd] ? bcl_cookie_value_forms(r->pool, vals[rd], vlens[rd], forms, lens,
+                                                       BCL_COOKIE_MAX_FORMS) : 0;
+            for (int j = 0; j < n; j++) {
+                if (lens[j] == 0)           /* `""`: no session, like an empty value */
+                    continue;
+                if (note->count == MAX_COOKIE_KEYS) {
+                    overflow = 1;
+                    break;
+                }
+                if (hash_values
+                    && key_cookie(rt, &note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
+                    if (unhashable == NULL)
+                        unhashable = copies[i].name;
+                    continue;
+                }
+                note->looked_up[note->count] = 0;
+                note->names[note->count] = copies[i].name;
+                note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
+                entry_copy[note->count] = i;
+                note->count++;
             }
-            if (hash_values
-                && key_cookie(rt, &note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
-                if (unhashable == NULL)
-                    unhashable = copies[i].name;
-                continue;
-            }
-            note->looked_up[note->count] = 0;
-            note->names[note->count] = copies[i].name;
-            note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
-            entry_copy[note->count] = i;
-            note->count++;
         }
     }
     if (seen == 0)
