@@ -209,6 +209,26 @@ class TestOneBindingForEverySpelling:
         refused(guard, "/app/", "a=1; %s=%s" % (COOKIE, raw.replace("%2B", "+")), TAG_REVOKED)
 
 
+    def test_value_with_a_comma(self, guard):
+        """Backends split pairs at ';' only: APPSESSION=abc,def is the session
+        abc,def (PHP with session.sid_bits_per_character 6 makes such ids),
+        not the cookie abc that httpd's ", " joining suggests. Python's
+        http.cookies reads "X=1,y APPSESSION=abc,def" as that session too."""
+        raw = "%s,%s" % (uuid.uuid4().hex[:12], uuid.uuid4().hex)
+        sid, v = login(guard, "/app/", value=raw)
+        assert v == raw
+        works(guard, "/strict/", "a=1; %s=%s; b=2" % (COOKIE, raw))
+        guard.logout(sid=sid)
+        refused(guard, "/app/", "b=2; %s=%s" % (COOKIE, raw), TAG_REVOKED)
+        refused(guard, "/app/", "%s=%s" % (COOKIE, raw), TAG_REVOKED)
+        refused(guard, "/app/", "X=1,y %s=%s" % (COOKIE, raw), TAG_SUSPICIOUS, cookie=COOKIE)
+        # PHP's session cookie carries it as %2C; the raw ',' is PHP's same id
+        raw = "%s,%s" % (uuid.uuid4().hex[:12], uuid.uuid4().hex)
+        sid, v = login(guard, "/app/", value=raw.replace(",", "%2C"))
+        guard.logout(sid=sid)
+        refused(guard, "/app/", "a=1; %s=%s" % (COOKIE, raw), TAG_REVOKED)
+
+
 class TestSuspiciousCookieDirective:
     def odd_value(self):
         # what Python's SimpleCookie sends for a value with ';' in it
