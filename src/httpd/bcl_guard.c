@@ -37,6 +37,30 @@ static int note_expire(request_rec *r, const char **expire, int n, const char *n
     return n + 1;
 }
 
+typedef struct {
+    apr_pool_t *p;
+    const char *joined;
+} join_t;
+
+static int join_cookie(void *baton, const char *key, const char *value)
+{
+    join_t *j = baton;
+    (void)key;
+    j->joined = j->joined ? apr_pstrcat(j->p, j->joined, ", ", value, NULL) : value;
+    return 1;
+}
+
+/* The request's Cookie header. httpd joins the client's lines into one
+ * entry; a module (mod_headers' RequestHeader add) may add another, which
+ * the backend receives as another line: every entry is checked, joined
+ * with ", " as httpd joins lines. */
+static const char *request_cookies(request_rec *r)
+{
+    join_t j = { r->pool, NULL };
+    apr_table_do(join_cookie, &j, r->headers_in, "Cookie", NULL);
+    return j.joined;
+}
+
 /* Removes the session cookies from the request and expires them in the
  * response, then applies BCLOnRevoked. */
 static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note_t *note,
@@ -48,7 +72,7 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
         [BCL_GUARD_WHY_UNBOUND] = BCL_TAG_SESSION_UNBOUND,
         [BCL_GUARD_WHY_SUSPICIOUS] = BCL_TAG_COOKIE_SUSPICIOUS,
     };
-    const char *cookies = apr_table_get(r->headers_in, "Cookie");
+    const char *cookies = request_cookies(r);
     const char *rest = cookies ? bcl_cookie_remove(r->pool, cookies, conf->session_cookies) : NULL;
     int action = conf->on_revoked ? conf->on_revoked : BCL_ON_REVOKED_DENY;
     const char *expire[MAX_GUARDED_COOKIES * 2];
@@ -179,7 +203,7 @@ int bcl_guard_fixup(request_rec *r)
      * already revoked must not stop it from revoking a sid it is given */
     if (bcl_frontchannel_is_handler(r))
         return DECLINED;
-    cookies = apr_table_get(r->headers_in, "Cookie");
+    cookies = request_cookies(r);
     rt = guard_runtime(r);
     if (cookies == NULL || rt == NULL)
         return DECLINED;

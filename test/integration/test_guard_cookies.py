@@ -33,6 +33,9 @@ LOCATIONS = {
     "/pass/": (["BCLOnRevoked pass"], COOKIE),
     "/relax/": (["BCLSuspiciousCookie allow", "BCLUnboundSession deny"], COOKIE),
     "/php/": ([], PHP_NAME),
+    # mod_headers edits the Cookie header in a LAST fixup, like the guard's
+    "/hdr-edit/": (['RequestHeader edit Cookie "(^|; )legacy=" "$1%s="' % COOKIE], COOKIE),
+    "/hdr-add/": (['RequestHeader add Cookie "expr=%s=%%{req:X-Session}"' % COOKIE], COOKIE),
 }
 
 
@@ -49,7 +52,10 @@ def location(path, port, extra, cookie):
 def guard(request, backend, op_keys):
     h = harness.Httpd(mpm=request.param, modules=ge.MODULES, loglevel=ge.LOGLEVEL)
     jwks = keys.write_jwks(h.path("jwks.json"), op_keys.jwks())
-    body = ge.receiver_location(jwks)
+    # loaded after mod_backchannel_logout (as Debian's mods-enabled order
+    # does): its fixup must still run before the guard's
+    body = "LoadModule headers_module %s/mod_headers.so\n" % harness.MODULES_DIR
+    body += ge.receiver_location(jwks)
     for path, (extra, cookie) in LOCATIONS.items():
         body += location(path, backend.port, extra, cookie)
     body += "<Location %s>\n    SetHandler backchannel-logout-status\n</Location>\n" % STATUS
@@ -227,6 +233,28 @@ class TestOneBindingForEverySpelling:
         sid, v = login(guard, "/app/", value=raw.replace(",", "%2C"))
         guard.logout(sid=sid)
         refused(guard, "/app/", "a=1; %s=%s" % (COOKIE, raw), TAG_REVOKED)
+
+
+class TestWhatTheBackendReceives:
+    """The guard checks the Cookie header as the backend receives it: after
+    mod_headers' RequestHeader, and every entry of it (a module may add a
+    second one, which the backend receives as a second line)."""
+
+    def test_cookie_renamed_by_request_header(self, guard):
+        sid, v = login(guard)
+        guard.logout(sid=sid)
+        refused(guard, "/hdr-edit/", "a=1; legacy=%s" % v, TAG_REVOKED)
+
+    def test_cookie_added_by_request_header(self, guard):
+        sid, v = login(guard)
+        r, t = guard.get("/hdr-add/", cookie="a=1", headers={"X-Session": v}, session=ge.browser())
+        assert r.status_code == 200 and guard.backend.seen(t), (r.status_code, r.text[:200])
+        guard.logout(sid=sid)
+        mark = guard.h.log_mark()
+        r, t = guard.get("/hdr-add/", cookie="a=1", headers={"X-Session": v}, session=ge.browser())
+        assert r.status_code == 401, (r.status_code, r.text[:200])
+        assert guard.backend.seen(t) == []
+        guard.h.wait_log(TAG_REVOKED, since=mark)
 
 
 class TestSuspiciousCookieDirective:
