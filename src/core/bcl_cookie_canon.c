@@ -557,8 +557,13 @@ int bcl_cookie_copies(const char *header, const apr_array_header_t *names, bcl_c
         if (out[i].vlen == 0)
             continue;
         for (int j = i + 1; j < stored; j++) {
+            /* the ';'-readings too, when both have one ("APP=a,x; APP=a,y") */
+            int semi_differ = out[i].value_semi != NULL && out[j].value_semi != NULL
+                              && (out[j].vlen_semi != out[i].vlen_semi
+                                  || memcmp(out[j].value_semi, out[i].value_semi, out[i].vlen_semi) != 0);
             if (out[j].name == out[i].name && out[j].vlen != 0
-                && (out[j].vlen != out[i].vlen || memcmp(out[j].value, out[i].value, out[i].vlen) != 0)) {
+                && (out[j].vlen != out[i].vlen || memcmp(out[j].value, out[i].value, out[i].vlen) != 0
+                    || semi_differ)) {
                 out[i].odd |= BCL_COOKIE_ODD_MULTI;
                 out[j].odd |= BCL_COOKIE_ODD_MULTI;
             }

@@ -361,6 +361,11 @@ START_TEST(test_copies_value_over_comma)
     ck_assert(c[0].vlen == 1 && c[0].value[0] == '2');
     ck_assert(c[0].vlen_semi == 3 && memcmp(c[0].value_semi, "2,z", 3) == 0);
     ck_assert(c[0].odd & BCL_COOKIE_ODD_SPLIT);
+    /* copies that differ only in what follows the ',' differ */
+    ck_assert_int_eq(copies("APP=a,x; APP=a,y", "APP", NULL, c), 2);
+    ck_assert(c[0].odd & c[1].odd & BCL_COOKIE_ODD_MULTI);
+    ck_assert_int_eq(copies("APP=a,x; APP=a,x", "APP", NULL, c), 2);
+    ck_assert_int_eq(c[0].odd | c[1].odd, 0);
     /* leading whitespace of a segment starts no second copy */
     ck_assert_int_eq(copies("\vAPP=x", "APP", NULL, c), 1);
 }
