@@ -61,6 +61,19 @@ static const char *request_cookies(request_rec *r)
     return j.joined;
 }
 
+/* Removes every copy of the session cookies from the request: nothing the
+ * request goes on to (an ErrorDocument's internal redirect, BCLOnRevoked
+ * pass) gets them. */
+static void strip_session_cookies(request_rec *r, const bcl_dir_conf_t *conf)
+{
+    const char *cookies = request_cookies(r);
+    const char *rest = cookies ? bcl_cookie_remove(r->pool, cookies, conf->session_cookies) : NULL;
+    if (rest != NULL)
+        apr_table_setn(r->headers_in, "Cookie", rest);
+    else
+        apr_table_unset(r->headers_in, "Cookie");
+}
+
 /* Removes the session cookies from the request and expires them in the
  * response, then applies BCLOnRevoked. */
 static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note_t *note,
@@ -72,16 +85,11 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
         [BCL_GUARD_WHY_UNBOUND] = BCL_TAG_SESSION_UNBOUND,
         [BCL_GUARD_WHY_SUSPICIOUS] = BCL_TAG_COOKIE_SUSPICIOUS,
     };
-    const char *cookies = request_cookies(r);
-    const char *rest = cookies ? bcl_cookie_remove(r->pool, cookies, conf->session_cookies) : NULL;
     int action = conf->on_revoked ? conf->on_revoked : BCL_ON_REVOKED_DENY;
     const char *expire[MAX_GUARDED_COOKIES * 2];
     int nexpire = 0;
 
-    if (rest != NULL)
-        apr_table_setn(r->headers_in, "Cookie", rest);
-    else
-        apr_table_unset(r->headers_in, "Cookie");
+    strip_session_cookies(r, conf);
     /* the names to expire: the configured name and the spelling carried of
      * each copy (worked out here, not on every request) */
     for (int i = 0; i < note->nseen && i < MAX_GUARDED_COOKIES; i++) {
@@ -173,10 +181,12 @@ static const char *odd_reasons(apr_pool_t *p, int odd)
  * may be fine; this server cannot ask it). Not as a revoked session: the
  * session may be live, and expiring its cookies for a fault of ours would
  * log the user out. */
-static int refuse_unhashable(request_rec *r, guard_note_t *note, const char *what)
+static int refuse_unhashable(request_rec *r, const bcl_dir_conf_t *conf, guard_note_t *note, const char *what)
 {
     /* the response side must not bind or unbind by an incomplete key list */
     note->count = 0;
+    /* unchecked: an ErrorDocument the 503 leads to must not get them */
+    strip_session_cookies(r, conf);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_REFUSED ": %s could not be hashed (digest failed); "
                   "request refused with 503", what);
     return HTTP_SERVICE_UNAVAILABLE;
@@ -278,7 +288,7 @@ int bcl_guard_fixup(request_rec *r)
                       "is checked in every form (BCLSuspiciousCookie allow)", odd_name, what);
     }
     if (unhashable != NULL)
-        return refuse_unhashable(r, note, apr_pstrcat(r->pool, "a value of session cookie ", unhashable, NULL));
+        return refuse_unhashable(r, conf, note, apr_pstrcat(r->pool, "a value of session cookie ", unhashable, NULL));
     if (note->count == 0)
         return DECLINED;
 
@@ -287,7 +297,7 @@ int bcl_guard_fixup(request_rec *r)
         bcl_identity_t id;
         int found = env_identity(r, rt, conf, &id);
         if (found < 0)
-            return refuse_unhashable(r, note, "the session identity in the environment (BCLBindFrom env)");
+            return refuse_unhashable(r, conf, note, "the session identity in the environment (BCLBindFrom env)");
         if (found)
             st = store->ops->identity_state(store, &id, now, &state);
     } else {
@@ -324,7 +334,11 @@ int bcl_guard_fixup(request_rec *r)
         ap_log_rerror(APLOG_MARK, level, 0, r, BCL_TAG_STORE_DOWN ": the revocation store is unavailable; "
                       "request %s (BCLStoreUnavailable %s); %u similar request(s) not logged since the last report",
                       open ? "let through" : "refused", open ? "open" : "closed", suppressed);
-        return open ? DECLINED : HTTP_SERVICE_UNAVAILABLE;
+        if (open)
+            return DECLINED;
+        /* unchecked: an ErrorDocument the 503 leads to must not get them */
+        strip_session_cookies(r, conf);
+        return HTTP_SERVICE_UNAVAILABLE;
     }
     if (state == BCL_SESSION_REVOKED)
         return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_GUARD_WHY_REVOKED);
