@@ -234,7 +234,7 @@ int bcl_guard_fixup(request_rec *r)
     int hash_values = conf->bind_mode != BCL_BIND_ENV;
     int odd = 0, overflow = 0;
     const char *unhashable = NULL;        /* a cookie whose key could not be computed */
-    int entry_copy[MAX_COOKIE_KEYS];      /* which copy each entry (form) is of */
+    int entry_copy[MAX_COOKIE_KEYS];      /* which reading of which copy each entry (form) is of: 2 * copy + reading */
     const char *odd_name = NULL;
     for (int i = 0; i < seen && i < MAX_GUARDED_COOKIES; i++) {
         const char *forms[BCL_COOKIE_MAX_FORMS];
@@ -266,7 +266,7 @@ int bcl_guard_fixup(request_rec *r)
                 note->looked_up[note->count] = 0;
                 note->names[note->count] = copies[i].name;
                 note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
-                entry_copy[note->count] = i;
+                entry_copy[note->count] = 2 * i + rd;
                 note->count++;
             }
         }
@@ -343,8 +343,12 @@ int bcl_guard_fixup(request_rec *r)
     if (state == BCL_SESSION_REVOKED)
         return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_GUARD_WHY_REVOKED);
     /* A copy is unknown when none of its value's forms is bound (one form
-     * bound is enough: the app set it that way). */
-    for (int c = 0; c < seen && c < MAX_GUARDED_COOKIES && !any_unbound && conf->bind_mode != BCL_BIND_ENV; c++) {
+     * bound is enough: the app set it that way); each reading of it on its
+     * own: the value cut at ',' bound to one session does not vouch for the
+     * longer value a ';'-only backend reads (the binding side binds both
+     * readings of a value the app sets with a ','). */
+    for (int c = 0; c < 2 * seen && c < 2 * MAX_GUARDED_COOKIES && !any_unbound && conf->bind_mode != BCL_BIND_ENV;
+         c++) {
         int entries = 0, bound = 0;
         for (int i = 0; i < note->count; i++) {
             if (entry_copy[i] != c)

@@ -131,17 +131,25 @@ static int collect_set_cookie(void *baton, const char *key, const char *value)
         apr_size_t lens[BCL_COOKIE_MAX_FORMS];
         int expired;
         if (bcl_set_cookie_parse(sc->p, value, name, sc->now, &v, &expired)) {
-            /* bound under every form a backend reads it as, like the request's copies */
-            int n = bcl_cookie_value_forms(sc->p, v, strlen(v), forms, lens, BCL_COOKIE_MAX_FORMS);
-            for (int j = 0; j < n && sc->count < MAX_COOKIE_KEYS; j++) {
-                if (j > 0 && lens[j] == 0)
-                    continue;
-                sc->names[sc->count] = name;
-                sc->values[sc->count] = forms[j];
-                sc->lens[sc->count] = lens[j];
-                sc->raw[sc->count] = value;
-                sc->expired[sc->count] = expired;
-                sc->count++;
+            /* bound under every form a backend reads it as, like the
+             * request's copies; a value with ',' also as cut there (the
+             * reading of a ','-splitting parser, which the guard looks up
+             * beside the whole value) */
+            apr_size_t vlen = strlen(v), cut = strcspn(v, ",");
+            while (cut < vlen && cut > 0 && (v[cut - 1] == ' ' || v[cut - 1] == '\t'))
+                cut--;
+            for (int rd = 0; rd < (cut < vlen ? 2 : 1); rd++) {
+                int n = bcl_cookie_value_forms(sc->p, v, rd ? cut : vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
+                for (int j = 0; j < n && sc->count < MAX_COOKIE_KEYS; j++) {
+                    if ((j > 0 || rd > 0) && lens[j] == 0)
+                        continue;
+                    sc->names[sc->count] = name;
+                    sc->values[sc->count] = forms[j];
+                    sc->lens[sc->count] = lens[j];
+                    sc->raw[sc->count] = value;
+                    sc->expired[sc->count] = expired;
+                    sc->count++;
+                }
             }
             break;
         }

@@ -224,6 +224,10 @@ class TestOneBindingForEverySpelling:
         sid, v = login(guard, "/app/", value=raw)
         assert v == raw
         works(guard, "/strict/", "a=1; %s=%s; b=2" % (COOKIE, raw))
+        # a bound value does not vouch for a longer one that PHP reads (an
+        # unknown session) under BCLUnboundSession deny
+        _, mine = login(guard, "/app/")
+        refused(guard, "/strict/", "%s=%s,%s" % (COOKIE, mine, uuid.uuid4().hex), ge.TAG_UNBOUND)
         guard.logout(sid=sid)
         refused(guard, "/app/", "b=2; %s=%s" % (COOKIE, raw), TAG_REVOKED)
         refused(guard, "/app/", "%s=%s" % (COOKIE, raw), TAG_REVOKED)
