@@ -56,6 +56,16 @@ def guard(request, backend, op_keys):
     # does): its fixup must still run before the guard's
     body = "LoadModule headers_module %s/mod_headers.so\n" % harness.MODULES_DIR
     body += ge.receiver_location(jwks)
+    # security.md "Limits": a route around every <Location> (a server-level
+    # RewriteRule [P]) is guarded by a <Proxy> section for the backend's URL
+    body += "\n".join([
+        "LoadModule rewrite_module %s/mod_rewrite.so" % harness.MODULES_DIR,
+        "RewriteEngine on",
+        "RewriteRule ^/rw/(.*) http://127.0.0.1:%d/via-rw/$1 [P]" % backend.port,
+        '<Proxy "http://127.0.0.1:%d/via-rw/*">' % backend.port,
+        "    BCLSessionCookie %s" % COOKIE,
+        "    BCLBindFrom response-header BCL-Session",
+        "</Proxy>", ""])
     for path, (extra, cookie) in LOCATIONS.items():
         body += location(path, backend.port, extra, cookie)
     body += "<Location %s>\n    SetHandler backchannel-logout-status\n</Location>\n" % STATUS
@@ -259,6 +269,15 @@ class TestWhatTheBackendReceives:
         assert r.status_code == 401, (r.status_code, r.text[:200])
         assert guard.backend.seen(t) == []
         guard.h.wait_log(TAG_REVOKED, since=mark)
+
+
+def test_proxy_section_guards_a_rewrite_route(guard):
+    """A server-level RewriteRule [P] passes by every <Location>; the guard
+    in a <Proxy> section for the backend's URL still applies."""
+    sid, v = login(guard)
+    works(guard, "/rw/", "a=1; %s=%s" % (COOKIE, v))
+    guard.logout(sid=sid)
+    refused(guard, "/rw/", "a=1; %s=%s" % (COOKIE, v), TAG_REVOKED)
 
 
 class TestSuspiciousCookieDirective:
