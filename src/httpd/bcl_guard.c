@@ -264,6 +264,7 @@ int bcl_guard_fixup(request_rec *r)
                     continue;
                 }
                 note->looked_up[note->count] = 0;
+                note->cut_only[note->count] = rd == 0 && copies[i].value_semi != NULL;
                 note->names[note->count] = copies[i].name;
                 note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
                 entry_copy[note->count] = 2 * i + rd;
@@ -343,13 +344,15 @@ int bcl_guard_fixup(request_rec *r)
     if (state == BCL_SESSION_REVOKED)
         return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_GUARD_WHY_REVOKED);
     /* A copy is unknown when none of its value's forms is bound (one form
-     * bound is enough: the app set it that way); each reading of it on its
-     * own: the value cut at ',' bound to one session does not vouch for the
-     * longer value a ';'-only backend reads (the binding side binds both
-     * readings of a value the app sets with a ','). */
+     * bound is enough: the app set it that way). For a value that runs over
+     * ',' to ';', the forms of that whole value (what PHP, Werkzeug and
+     * Node read; what the app set and the guard bound): the part before
+     * the ',' bound to some session does not vouch for it. */
     for (int c = 0; c < 2 * seen && c < 2 * MAX_GUARDED_COOKIES && !any_unbound && conf->bind_mode != BCL_BIND_ENV;
          c++) {
         int entries = 0, bound = 0;
+        if (c % 2 == 0 && copies[c / 2].value_semi != NULL)
+            continue;
         for (int i = 0; i < note->count; i++) {
             if (entry_copy[i] != c)
                 continue;

@@ -132,24 +132,19 @@ static int collect_set_cookie(void *baton, const char *key, const char *value)
         int expired;
         if (bcl_set_cookie_parse(sc->p, value, name, sc->now, &v, &expired)) {
             /* bound under every form a backend reads it as, like the
-             * request's copies; a value with ',' also as cut there (the
-             * reading of a ','-splitting parser, which the guard looks up
-             * beside the whole value) */
-            apr_size_t vlen = strlen(v), cut = strcspn(v, ",");
-            while (cut < vlen && cut > 0 && (v[cut - 1] == ' ' || v[cut - 1] == '\t'))
-                cut--;
-            for (int rd = 0; rd < (cut < vlen ? 2 : 1); rd++) {
-                int n = bcl_cookie_value_forms(sc->p, v, rd ? cut : vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
-                for (int j = 0; j < n && sc->count < MAX_COOKIE_KEYS; j++) {
-                    if ((j > 0 || rd > 0) && lens[j] == 0)
-                        continue;
-                    sc->names[sc->count] = name;
-                    sc->values[sc->count] = forms[j];
-                    sc->lens[sc->count] = lens[j];
-                    sc->raw[sc->count] = value;
-                    sc->expired[sc->count] = expired;
-                    sc->count++;
-                }
+             * request's copies; a value with ',' as a whole only (as the
+             * backends that split at ';' read it): its part before the ','
+             * may be shared by every user ("v1,<token>") */
+            int n = bcl_cookie_value_forms(sc->p, v, strlen(v), forms, lens, BCL_COOKIE_MAX_FORMS);
+            for (int j = 0; j < n && sc->count < MAX_COOKIE_KEYS; j++) {
+                if (j > 0 && lens[j] == 0)
+                    continue;
+                sc->names[sc->count] = name;
+                sc->values[sc->count] = forms[j];
+                sc->lens[sc->count] = lens[j];
+                sc->raw[sc->count] = value;
+                sc->expired[sc->count] = expired;
+                sc->count++;
             }
             break;
         }
@@ -445,7 +440,8 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
             continue;
         }
         for (int k = i; k < note->count; k++) {
-            if (strcmp(note->names[k], note->names[i]) == 0)
+            /* never the part before a ',' of a value that runs on */
+            if (strcmp(note->names[k], note->names[i]) == 0 && !note->cut_only[k])
                 bind_checked(r, store, note, &note->keys[k], note->names[k], id, lifetime);
         }
     }

@@ -242,6 +242,15 @@ class TestOneBindingForEverySpelling:
         refused(guard, "/app/", "b=2; %s=%s" % (COOKIE, raw), TAG_REVOKED)
         refused(guard, "/app/", "%s=%s" % (COOKIE, raw), TAG_REVOKED)
         refused(guard, "/app/", "X=1,y %s=%s" % (COOKIE, raw), TAG_SUSPICIOUS, cookie=COOKIE)
+        # values that share what precedes the ',' ("v1,<token>") are other
+        # sessions: one logout ends no other, bound or unbound
+        prefix = "v" + uuid.uuid4().hex[:6]
+        sid1, v1 = login(guard, "/app/", value="%s,%s" % (prefix, uuid.uuid4().hex))
+        sid2, v2 = login(guard, "/app/", value="%s,%s" % (prefix, uuid.uuid4().hex))
+        guard.logout(sid=sid1)
+        refused(guard, "/app/", "%s=%s" % (COOKIE, v1), TAG_REVOKED)
+        works(guard, "/strict/", "%s=%s" % (COOKIE, v2))
+        works(guard, "/app/", "%s=%s" % (COOKIE, prefix))
         # PHP's session cookie carries it as %2C; the raw ',' is PHP's same id
         raw = "%s,%s" % (uuid.uuid4().hex[:12], uuid.uuid4().hex)
         sid, v = login(guard, "/app/", value=raw.replace(",", "%2C"))
