@@ -363,7 +363,8 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
             continue;
         }
         for (int i = 0; i < note->count; i++) {
-            if (strcmp(note->names[i], name) != 0)
+            /* what precedes a ',' is not this session's to unbind */
+            if (strcmp(note->names[i], name) != 0 || note->cut_only[i])
                 continue;
             if (store->ops->unbind(store, &note->keys[i]) != BCL_STORE_OK) {
                 log_store_failure(r, store, name, "drop the binding of");
