@@ -412,7 +412,7 @@ static const char *copy_of(const apr_array_header_t *names, const char *name, ap
 }
 
 static void add_copy(copies_t *c, const char *guarded, const char *n, apr_size_t nlen, const char *v,
-                     apr_size_t vlen, int odd)
+                     apr_size_t vlen, const char *v_semi, apr_size_t vlen_semi, int odd)
 {
     if (c != NULL && c->count < c->max) {
         bcl_cookie_copy_t *cp = &c->out[c->count];
@@ -421,6 +421,10 @@ static void add_copy(copies_t *c, const char *guarded, const char *n, apr_size_t
         cp->raw_nlen = nlen;
         cp->value = v;
         cp->vlen = vlen;
+        /* the policy (odd) follows the ','-cut value, as before: httpd's
+         * ", " joins stay what they were; the longer reading is looked up */
+        cp->value_semi = vlen_semi > vlen ? v_semi : NULL;
+        cp->vlen_semi = vlen_semi > vlen ? vlen_semi : 0;
         cp->odd = odd | bcl_cookie_value_odd(v, vlen);
         if (nlen != strlen(guarded) || memcmp(n, guarded, nlen) != 0)
             cp->odd |= BCL_COOKIE_ODD_NAME;
@@ -435,6 +439,19 @@ static void trim_ows(const char **a, const char **b)
         (*a)++;
     while (*b > *a && is_ows((unsigned char)(*b)[-1]))
         (*b)--;
+}
+
+/* The end of the value that starts at `v` as a parser that splits pairs at
+ * ';' only reads it: over any ',' up to the next ';' (or `hend`), trailing
+ * space and tab trimmed. */
+static const char *semi_end(const char *v, const char *hend)
+{
+    const char *e = v + strcspn(v, ";");
+    if (e > hend)
+        e = hend;
+    while (e > v && is_ows((unsigned char)e[-1]))
+        e--;
+    return e;
 }
 
 /* The end of a quoted string that starts at `q` ('"'), with backslash
@@ -464,20 +481,25 @@ static int scan_segment(const char *seg, const char *seg_end, const char *hend, 
     trim_ows(&v, &v_end);
     if ((g = copy_of(names, n, (apr_size_t)(n_end - n))) != NULL) {
         const char *qe;
-        add_copy(c, g, n, (apr_size_t)(n_end - n), v, (apr_size_t)(v_end - v), 0);
+        const char *se = eq ? semi_end(v, hend) : v_end;
+        add_copy(c, g, n, (apr_size_t)(n_end - n), v, (apr_size_t)(v_end - v), v, (apr_size_t)(se - v), 0);
         found++;
         /* a quoted value that a quote-aware parser reads over ';' or ',' */
         if (v < v_end && *v == '"' && quoted_end(v, v_end) == NULL && (qe = quoted_end(v, hend)) != NULL) {
-            add_copy(c, g, n, (apr_size_t)(n_end - n), v, (apr_size_t)(qe - v), BCL_COOKIE_ODD_SPLIT);
+            add_copy(c, g, n, (apr_size_t)(n_end - n), v, (apr_size_t)(qe - v), NULL, 0, BCL_COOKIE_ODD_SPLIT);
             found++;
         }
     }
     if (eq == NULL)
         return found;
     /* Python http.cookies starts a new cookie after whitespace that ends a
-     * value: "X=1 APP=2" is two cookies there */
-    const char *next_eq = NULL, *s = eq + 1;
-    /* most values hold no whitespace: skip them in one pass */
+     * value: "X=1 APP=2" is two cookies there. Its values hold ',' too, so
+     * in "X=1,y APP=2" the whitespace comes before this segment's '=': the
+     * walk starts at the segment (its leading whitespace skipped). */
+    const char *next_eq = NULL, *s = seg;
+    while (s < seg_end && is_ascii_ws((unsigned char)*s))
+        s++;
+    /* most segments hold no whitespace: skip them in one pass */
     while (s < seg_end && !is_ascii_ws((unsigned char)*s))
         s++;
     for (; s + 1 < seg_end; s++) {
@@ -492,7 +514,9 @@ static int scan_segment(const char *seg, const char *seg_end, const char *hend, 
         trim_ows(&sn, &sn_end);
         trim_ows(&sv, &sv_end);
         if (sn < sn_end && (g = copy_of(names, sn, (apr_size_t)(sn_end - sn))) != NULL) {
-            add_copy(c, g, sn, (apr_size_t)(sn_end - sn), sv, (apr_size_t)(sv_end - sv), BCL_COOKIE_ODD_SPLIT);
+            const char *se = semi_end(sv, hend);
+            add_copy(c, g, sn, (apr_size_t)(sn_end - sn), sv, (apr_size_t)(sv_end - sv), sv, (apr_size_t)(se - sv),
+                     BCL_COOKIE_ODD_SPLIT);
             found++;
         }
     }
@@ -533,8 +557,13 @@ int bcl_cookie_copies(const char *header, const apr_array_header_t *names, bcl_c
         if (out[i].vlen == 0)
             continue;
         for (int j = i + 1; j < stored; j++) {
+            /* the ';'-readings too, when both have one ("APP=a,x; APP=a,y") */
+            int semi_differ = out[i].value_semi != NULL && out[j].value_semi != NULL
+                              && (out[j].vlen_semi != out[i].vlen_semi
+                                  || memcmp(out[j].value_semi, out[i].value_semi, out[i].vlen_semi) != 0);
             if (out[j].name == out[i].name && out[j].vlen != 0
-                && (out[j].vlen != out[i].vlen || memcmp(out[j].value, out[i].value, out[i].vlen) != 0)) {
+                && (out[j].vlen != out[i].vlen || memcmp(out[j].value, out[i].value, out[i].vlen) != 0
+                    || semi_differ)) {
                 out[i].odd |= BCL_COOKIE_ODD_MULTI;
                 out[j].odd |= BCL_COOKIE_ODD_MULTI;
             }

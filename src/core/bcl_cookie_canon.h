@@ -60,14 +60,22 @@ typedef struct {
     apr_size_t raw_nlen;
     const char *value;         /* the value as carried, space and tab trimmed (into the header) */
     apr_size_t vlen;
+    /* The value as a parser that splits pairs at ';' only reads it (PHP,
+     * Werkzeug, Node, Python): the pair's value runs over ',' up to the next
+     * ';' ("APP=abc,def": PHP's session id is "abc,def"). NULL (vlen_semi 0)
+     * when no ',' cuts the value. Looked up like `value`; not counted as
+     * another copy. */
+    const char *value_semi;
+    apr_size_t vlen_semi;
     int odd;                   /* BCL_COOKIE_ODD_* */
 } bcl_cookie_copy_t;
 
 /* Every copy of every name in `names` (of const char*) in a Cookie header,
  * by the generous rules above: pairs split at ';' and ',' (httpd joins
- * header lines with ", "), pairs that start after whitespace inside a value
- * (Python http.cookies), and quoted values that run over ';' or ','
- * (Werkzeug, Python). Fills at most `max` entries of `out`; returns how
+ * header lines with ", "; a value cut at ',' is also read up to the next
+ * ';', value_semi), pairs that start after whitespace (Python http.cookies,
+ * where a value holds ',' too: "X=1,y APP=2"), and quoted values that run
+ * over ';' or ',' (Werkzeug, Python). Fills at most `max` entries of `out`; returns how
  * many copies there are in all (may exceed `max`). Several copies of one
  * name with different non-empty values get BCL_COOKIE_ODD_MULTI. */
 int bcl_cookie_copies(const char *header, const apr_array_header_t *names, bcl_cookie_copy_t *out,

@@ -202,11 +202,14 @@ static int logout_by_cookies(request_rec *r, const bcl_dir_conf_t *conf, const c
         seen = bcl_cookie_copies(cookies, conf->session_cookies, copies, FC_MAX_COPIES);
     if (seen > 0 && store == NULL)
         return store_failed(r, BCL_STORE_UNAVAILABLE, issuer, NULL);
-    for (int i = 0; i < seen && i < FC_MAX_COPIES; i++) {
+    /* each copy's value as cut at ',' and as read up to ';' (value_semi) */
+    for (int k2 = 0; k2 < seen * 2 && k2 < FC_MAX_COPIES * 2; k2++) {
+        int i = k2 / 2;
+        const char *val = k2 % 2 ? copies[i].value_semi : copies[i].value;
+        apr_size_t vlen = k2 % 2 ? copies[i].vlen_semi : copies[i].vlen;
         const char *forms[BCL_COOKIE_MAX_FORMS];
         apr_size_t lens[BCL_COOKIE_MAX_FORMS];
-        int n = copies[i].vlen ? bcl_cookie_value_forms(r->pool, copies[i].value, copies[i].vlen, forms, lens,
-                                                        BCL_COOKIE_MAX_FORMS) : 0;
+        int n = vlen ? bcl_cookie_value_forms(r->pool, val, vlen, forms, lens, BCL_COOKIE_MAX_FORMS) : 0;
         for (int j = 0; j < n && keys < FC_MAX_KEYS; j++) {
             bcl_session_state_t state = BCL_SESSION_UNBOUND;
             bcl_identity_t id;

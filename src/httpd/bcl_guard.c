@@ -37,6 +37,43 @@ static int note_expire(request_rec *r, const char **expire, int n, const char *n
     return n + 1;
 }
 
+typedef struct {
+    apr_pool_t *p;
+    const char *joined;
+} join_t;
+
+static int join_cookie(void *baton, const char *key, const char *value)
+{
+    join_t *j = baton;
+    (void)key;
+    j->joined = j->joined ? apr_pstrcat(j->p, j->joined, ", ", value, NULL) : value;
+    return 1;
+}
+
+/* The request's Cookie header. httpd joins the client's lines into one
+ * entry; a module (mod_headers' RequestHeader add) may add another, which
+ * the backend receives as another line: every entry is checked, joined
+ * with ", " as httpd joins lines. */
+static const char *request_cookies(request_rec *r)
+{
+    join_t j = { r->pool, NULL };
+    apr_table_do(join_cookie, &j, r->headers_in, "Cookie", NULL);
+    return j.joined;
+}
+
+/* Removes every copy of the session cookies from the request: nothing the
+ * request goes on to (an ErrorDocument's internal redirect, BCLOnRevoked
+ * pass) gets them. */
+static void strip_session_cookies(request_rec *r, const bcl_dir_conf_t *conf)
+{
+    const char *cookies = request_cookies(r);
+    const char *rest = cookies ? bcl_cookie_remove(r->pool, cookies, conf->session_cookies) : NULL;
+    if (rest != NULL)
+        apr_table_setn(r->headers_in, "Cookie", rest);
+    else
+        apr_table_unset(r->headers_in, "Cookie");
+}
+
 /* Removes the session cookies from the request and expires them in the
  * response, then applies BCLOnRevoked. */
 static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note_t *note,
@@ -48,16 +85,11 @@ static int refuse_session(request_rec *r, const bcl_dir_conf_t *conf, guard_note
         [BCL_GUARD_WHY_UNBOUND] = BCL_TAG_SESSION_UNBOUND,
         [BCL_GUARD_WHY_SUSPICIOUS] = BCL_TAG_COOKIE_SUSPICIOUS,
     };
-    const char *cookies = apr_table_get(r->headers_in, "Cookie");
-    const char *rest = cookies ? bcl_cookie_remove(r->pool, cookies, conf->session_cookies) : NULL;
     int action = conf->on_revoked ? conf->on_revoked : BCL_ON_REVOKED_DENY;
     const char *expire[MAX_GUARDED_COOKIES * 2];
     int nexpire = 0;
 
-    if (rest != NULL)
-        apr_table_setn(r->headers_in, "Cookie", rest);
-    else
-        apr_table_unset(r->headers_in, "Cookie");
+    strip_session_cookies(r, conf);
     /* the names to expire: the configured name and the spelling carried of
      * each copy (worked out here, not on every request) */
     for (int i = 0; i < note->nseen && i < MAX_GUARDED_COOKIES; i++) {
@@ -149,10 +181,12 @@ static const char *odd_reasons(apr_pool_t *p, int odd)
  * may be fine; this server cannot ask it). Not as a revoked session: the
  * session may be live, and expiring its cookies for a fault of ours would
  * log the user out. */
-static int refuse_unhashable(request_rec *r, guard_note_t *note, const char *what)
+static int refuse_unhashable(request_rec *r, const bcl_dir_conf_t *conf, guard_note_t *note, const char *what)
 {
     /* the response side must not bind or unbind by an incomplete key list */
     note->count = 0;
+    /* unchecked: an ErrorDocument the 503 leads to must not get them */
+    strip_session_cookies(r, conf);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, BCL_TAG_HASH_REFUSED ": %s could not be hashed (digest failed); "
                   "request refused with 503", what);
     return HTTP_SERVICE_UNAVAILABLE;
@@ -179,7 +213,7 @@ int bcl_guard_fixup(request_rec *r)
      * already revoked must not stop it from revoking a sid it is given */
     if (bcl_frontchannel_is_handler(r))
         return DECLINED;
-    cookies = apr_table_get(r->headers_in, "Cookie");
+    cookies = request_cookies(r);
     rt = guard_runtime(r);
     if (cookies == NULL || rt == NULL)
         return DECLINED;
@@ -200,7 +234,7 @@ int bcl_guard_fixup(request_rec *r)
     int hash_values = conf->bind_mode != BCL_BIND_ENV;
     int odd = 0, overflow = 0;
     const char *unhashable = NULL;        /* a cookie whose key could not be computed */
-    int entry_copy[MAX_COOKIE_KEYS];      /* which copy each entry (form) is of */
+    int entry_copy[MAX_COOKIE_KEYS];      /* which reading of which copy each entry (form) is of: 2 * copy + reading */
     const char *odd_name = NULL;
     for (int i = 0; i < seen && i < MAX_GUARDED_COOKIES; i++) {
         const char *forms[BCL_COOKIE_MAX_FORMS];
@@ -209,27 +243,33 @@ int bcl_guard_fixup(request_rec *r)
         if (copies[i].odd && odd_name == NULL)
             odd_name = copies[i].name;
         note->nseen = i + 1;
-        if (copies[i].vlen == 0)
-            continue;
-        int n = bcl_cookie_value_forms(r->pool, copies[i].value, copies[i].vlen, forms, lens, BCL_COOKIE_MAX_FORMS);
-        for (int j = 0; j < n; j++) {
-            if (lens[j] == 0)           /* `""`: no session, like an empty value */
-                continue;
-            if (note->count == MAX_COOKIE_KEYS) {
-                overflow = 1;
-                break;
+        /* the value as cut at ',', then as a parser that splits at ';'
+         * only reads it (PHP's session id "abc,def"): entries of one copy */
+        const char *vals[2] = { copies[i].value, copies[i].value_semi };
+        apr_size_t vlens[2] = { copies[i].vlen, copies[i].vlen_semi };
+        for (int rd = 0; rd < 2 && !overflow; rd++) {
+            int n = vlens[rd] ? bcl_cookie_value_forms(r->pool, vals[rd], vlens[rd], forms, lens,
+                                                       BCL_COOKIE_MAX_FORMS) : 0;
+            for (int j = 0; j < n; j++) {
+                if (lens[j] == 0)           /* `""`: no session, like an empty value */
+                    continue;
+                if (note->count == MAX_COOKIE_KEYS) {
+                    overflow = 1;
+                    break;
+                }
+                if (hash_values
+                    && key_cookie(rt, &note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
+                    if (unhashable == NULL)
+                        unhashable = copies[i].name;
+                    continue;
+                }
+                note->looked_up[note->count] = 0;
+                note->cut_only[note->count] = rd == 0 && copies[i].value_semi != NULL;
+                note->names[note->count] = copies[i].name;
+                note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
+                entry_copy[note->count] = 2 * i + rd;
+                note->count++;
             }
-            if (hash_values
-                && key_cookie(rt, &note->keys[note->count], copies[i].name, forms[j], lens[j]) != 0) {
-                if (unhashable == NULL)
-                    unhashable = copies[i].name;
-                continue;
-            }
-            note->looked_up[note->count] = 0;
-            note->names[note->count] = copies[i].name;
-            note->copies[note->count] = same_name_copies(copies, seen, copies[i].name);
-            entry_copy[note->count] = i;
-            note->count++;
         }
     }
     if (seen == 0)
@@ -249,7 +289,7 @@ int bcl_guard_fixup(request_rec *r)
                       "is checked in every form (BCLSuspiciousCookie allow)", odd_name, what);
     }
     if (unhashable != NULL)
-        return refuse_unhashable(r, note, apr_pstrcat(r->pool, "a value of session cookie ", unhashable, NULL));
+        return refuse_unhashable(r, conf, note, apr_pstrcat(r->pool, "a value of session cookie ", unhashable, NULL));
     if (note->count == 0)
         return DECLINED;
 
@@ -258,7 +298,7 @@ int bcl_guard_fixup(request_rec *r)
         bcl_identity_t id;
         int found = env_identity(r, rt, conf, &id);
         if (found < 0)
-            return refuse_unhashable(r, note, "the session identity in the environment (BCLBindFrom env)");
+            return refuse_unhashable(r, conf, note, "the session identity in the environment (BCLBindFrom env)");
         if (found)
             st = store->ops->identity_state(store, &id, now, &state);
     } else {
@@ -295,14 +335,24 @@ int bcl_guard_fixup(request_rec *r)
         ap_log_rerror(APLOG_MARK, level, 0, r, BCL_TAG_STORE_DOWN ": the revocation store is unavailable; "
                       "request %s (BCLStoreUnavailable %s); %u similar request(s) not logged since the last report",
                       open ? "let through" : "refused", open ? "open" : "closed", suppressed);
-        return open ? DECLINED : HTTP_SERVICE_UNAVAILABLE;
+        if (open)
+            return DECLINED;
+        /* unchecked: an ErrorDocument the 503 leads to must not get them */
+        strip_session_cookies(r, conf);
+        return HTTP_SERVICE_UNAVAILABLE;
     }
     if (state == BCL_SESSION_REVOKED)
         return refuse_session(r, conf, note, "the session was logged out at the OP", BCL_GUARD_WHY_REVOKED);
     /* A copy is unknown when none of its value's forms is bound (one form
-     * bound is enough: the app set it that way). */
-    for (int c = 0; c < seen && c < MAX_GUARDED_COOKIES && !any_unbound && conf->bind_mode != BCL_BIND_ENV; c++) {
+     * bound is enough: the app set it that way). For a value that runs over
+     * ',' to ';', the forms of that whole value (what PHP, Werkzeug and
+     * Node read; what the app set and the guard bound): the part before
+     * the ',' bound to some session does not vouch for it. */
+    for (int c = 0; c < 2 * seen && c < 2 * MAX_GUARDED_COOKIES && !any_unbound && conf->bind_mode != BCL_BIND_ENV;
+         c++) {
         int entries = 0, bound = 0;
+        if (c % 2 == 0 && copies[c / 2].value_semi != NULL)
+            continue;
         for (int i = 0; i < note->count; i++) {
             if (entry_copy[i] != c)
                 continue;

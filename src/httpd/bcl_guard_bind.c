@@ -131,7 +131,10 @@ static int collect_set_cookie(void *baton, const char *key, const char *value)
         apr_size_t lens[BCL_COOKIE_MAX_FORMS];
         int expired;
         if (bcl_set_cookie_parse(sc->p, value, name, sc->now, &v, &expired)) {
-            /* bound under every form a backend reads it as, like the request's copies */
+            /* bound under every form a backend reads it as, like the
+             * request's copies; a value with ',' as a whole only (as the
+             * backends that split at ';' read it): its part before the ','
+             * may be shared by every user ("v1,<token>") */
             int n = bcl_cookie_value_forms(sc->p, v, strlen(v), forms, lens, BCL_COOKIE_MAX_FORMS);
             for (int j = 0; j < n && sc->count < MAX_COOKIE_KEYS; j++) {
                 if (j > 0 && lens[j] == 0)
@@ -360,7 +363,8 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
             continue;
         }
         for (int i = 0; i < note->count; i++) {
-            if (strcmp(note->names[i], name) != 0)
+            /* what precedes a ',' is not this session's to unbind */
+            if (strcmp(note->names[i], name) != 0 || note->cut_only[i])
                 continue;
             if (store->ops->unbind(store, &note->keys[i]) != BCL_STORE_OK) {
                 log_store_failure(r, store, name, "drop the binding of");
@@ -437,7 +441,8 @@ static void apply_bindings(request_rec *r, bcl_store_t *store, const set_cookies
             continue;
         }
         for (int k = i; k < note->count; k++) {
-            if (strcmp(note->names[k], note->names[i]) == 0)
+            /* never the part before a ',' of a value that runs on */
+            if (strcmp(note->names[k], note->names[i]) == 0 && !note->cut_only[k])
                 bind_checked(r, store, note, &note->keys[k], note->names[k], id, lifetime);
         }
     }

@@ -32,6 +32,8 @@ typedef struct {
     int copies[MAX_COOKIE_KEYS];              /* copies of names[i] in the request, in every spelling,
                                                * empty ones included (not entries: one copy gives
                                                * one entry per form of its value) */
+    int cut_only[MAX_COOKIE_KEYS];            /* a form of a value cut at ',' whose copy runs on to ';'
+                                               * (value_semi): looked up, never bound */
     int looked_up[MAX_COOKIE_KEYS];           /* states[i] and ids[i] are the store's answer */
     bcl_session_state_t states[MAX_COOKIE_KEYS];
     bcl_identity_t ids[MAX_COOKIE_KEYS];      /* keys[i]'s binding when states[i] != UNBOUND */
@@ -45,6 +47,7 @@ typedef struct {
 #define BCL_NOTE_LEN(field, type) (sizeof(((guard_note_t *)0)->field) / sizeof(type))
 _Static_assert(BCL_NOTE_LEN(copies, int) == BCL_NOTE_LEN(keys, bcl_hkey_t)
                && BCL_NOTE_LEN(looked_up, int) == BCL_NOTE_LEN(keys, bcl_hkey_t)
+               && BCL_NOTE_LEN(cut_only, int) == BCL_NOTE_LEN(keys, bcl_hkey_t)
                && BCL_NOTE_LEN(states, bcl_session_state_t) == BCL_NOTE_LEN(keys, bcl_hkey_t)
                && BCL_NOTE_LEN(ids, bcl_identity_t) == BCL_NOTE_LEN(keys, bcl_hkey_t)
                && BCL_NOTE_LEN(names, const char *) == BCL_NOTE_LEN(keys, bcl_hkey_t),

@@ -81,8 +81,10 @@ static void bcl_child_init(apr_pool_t *p, server_rec *s)
 
 static void bcl_register_hooks(apr_pool_t *p)
 {
-    /* after mod_env and auth modules have set the environment the guard reads */
-    static const char *const after_env[] = { "mod_env.c", "mod_setenvif.c", "mod_rewrite.c", NULL };
+    /* after mod_env and auth modules have set the environment the guard
+     * reads, and after mod_headers' RequestHeader (also a LAST fixup) has
+     * edited the Cookie header the backend receives */
+    static const char *const after_env[] = { "mod_env.c", "mod_setenvif.c", "mod_rewrite.c", "mod_headers.c", NULL };
     /* the key fetcher's thread (mod_watchdog) must find the mutex re-attached */
     static const char *const before_watchdog[] = { "mod_watchdog.c", NULL };
     (void)p;

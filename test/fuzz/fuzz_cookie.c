@@ -51,6 +51,16 @@ static void check_cookie_header(apr_pool_t *p, const char *h)
         if (c[i].value < h || c[i].value + c[i].vlen > h + hlen || c[i].raw_name < h
             || c[i].raw_name + c[i].raw_nlen > h + hlen)
             abort();
+        /* the ';'-reading starts where the value does, is longer, holds the
+         * ',' that cut the value, and no ';' */
+        if (c[i].value_semi != NULL
+            && (c[i].value_semi != c[i].value || c[i].vlen_semi <= c[i].vlen
+                || c[i].value_semi + c[i].vlen_semi > h + hlen
+                || memchr(c[i].value_semi, ';', c[i].vlen_semi) != NULL
+                || memchr(c[i].value_semi, ',', c[i].vlen_semi) == NULL))
+            abort();
+        if (c[i].value_semi == NULL && c[i].vlen_semi != 0)
+            abort();
         if (strcmp(c[i].name, "APP") != 0 && strcmp(c[i].name, "oidc") != 0)
             abort();
         if (!bcl_cookie_name_is_copy(c[i].raw_name, c[i].raw_nlen, c[i].name))

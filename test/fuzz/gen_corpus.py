@@ -144,6 +144,8 @@ def cookie_seeds():
         "header-python-split": header + b'X=1 APP=2\tOIDC=3; Y="a; APP=4"; APP="b;c"',
         "header-quoted-escapes": header + b'APP="\\141\\"b\\\\"; oidc="%61bc',
         "header-joined": header + b'APP=s%3Aabc.sig, APP=s:abc.sig; oidc= "q" ',
+        "header-comma-values": header + b'APP=ab,c-d ; X=1,y APP=2,z; APP=ab,e, oidc=,q',
+        "set-cookie-comma": setcookie + b'APP=ab,c-d; Path=/\niss="https://op", sid=s',
         "value-express": value + b's%3Aabc.sig',
         "value-quoted-octal": value + b'"a\\073b\\"c"',
         "value-node0": value + b'"abcX',

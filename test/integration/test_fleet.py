@@ -21,7 +21,7 @@ import pytest
 import fleet
 import harness
 import tokens
-from guard_env import (ENV_FROM_HEADERS, TAG_REPLAY, TAG_STORE_FAILED, Guard, assert_no_crash,
+from guard_env import (COOKIE, ENV_FROM_HEADERS, TAG_REPLAY, TAG_STORE_FAILED, Guard, assert_no_crash,
                        env_headers, start_guard_httpd, uid)
 
 TAG_STORE_DOWN = "BCL0205"
@@ -35,6 +35,8 @@ FLEET_LOCATIONS = {
     "/open/": (["BCLStoreUnavailable open"], "response-header BCL-Session"),
     "/env/": (ENV_FROM_HEADERS, "env"),
     "/envopen/": (ENV_FROM_HEADERS + ["BCLStoreUnavailable open"], "env"),
+    # the 503's error page is a page of the app, where the store is "open"
+    "/errdoc/": (["ErrorDocument 503 /open/error-page"], "response-header BCL-Session"),
 }
 
 
@@ -293,6 +295,11 @@ def test_store_killed_and_restarted(backend, op_keys, kind):
             r, tag = b.get("/app/", cookie=cookie)
             assert r.status_code == 503, r.status_code
             assert b.backend.seen(tag) == []
+        # the unchecked cookie does not travel on to the error page
+        r, tag = b.get("/errdoc/", cookie="a=1; %s=%s" % (COOKIE, cookie))
+        assert b.backend.seen(tag) == []
+        assert r.json()["path"] == "/error-page", r.text[:200]
+        assert r.json()["cookie"] == "a=1", r.json()
         # guard open: let through, and logged
         r, tag = b.get("/open/", cookie=cookie)
         assert r.status_code == 200

@@ -342,6 +342,36 @@ def test_logged_out_session_never_served(stack, backend, variant):
 
 
 # ---------------------------------------------------------------------------
+# a session id with ',' (PHP's session.sid_bits_per_character 6)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack", ["event-deny"], indirect=True)
+def test_php_session_id_with_a_comma(stack):
+    """PHP sends such an id as %2C; it reads a raw ',' as the same id (pairs
+    split at ';' only), which the guard once cut at the ','."""
+    for _ in range(40):
+        user, sid = "u-" + uuid.uuid4().hex[:10], "sid-" + uuid.uuid4().hex
+        r = stack.get("php-PHPSESSID", "login?bits=6&user=%s&sid=%s&iss=%s" % (
+            user, sid, urlquote(ISSUER, safe="")))
+        assert r.status == 200 and r.user == user, (r.status, r.body[:300])
+        value = [c.split(";")[0].split("=", 1)[1] for c in r.header_all("Set-Cookie")
+                 if c.startswith("PHPSESSID=")][0]
+        if "%2C" in value:
+            break
+    else:
+        raise AssertionError("PHP made no session id with ',' in 40 logins (sid_bits_per_character 6)")
+    lines = ["PHPSESSID=%s" % unquote(value)]
+    before = stack.get("php-PHPSESSID", "whoami", lines)
+    assert before.status == 200 and before.user == user, \
+        "PHP does not read %s as the session %r (got %r, HTTP %d)" % (show(lines), user, before.user, before.status)
+    stack.logout(sid)
+    for spelled in (lines, ["PHPSESSID=%s" % value]):
+        after = stack.get("php-PHPSESSID", "whoami", spelled)
+        assert after.status == 401 and after.user != user, \
+            "after logout %s was served as %r (HTTP %d)" % (show(spelled), after.user, after.status)
+
+
+# ---------------------------------------------------------------------------
 # the measured table: which spellings each backend really decodes
 # ---------------------------------------------------------------------------
 

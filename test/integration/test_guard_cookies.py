@@ -33,6 +33,9 @@ LOCATIONS = {
     "/pass/": (["BCLOnRevoked pass"], COOKIE),
     "/relax/": (["BCLSuspiciousCookie allow", "BCLUnboundSession deny"], COOKIE),
     "/php/": ([], PHP_NAME),
+    # mod_headers edits the Cookie header in a LAST fixup, like the guard's
+    "/hdr-edit/": (['RequestHeader edit Cookie "(^|; )legacy=" "$1%s="' % COOKIE], COOKIE),
+    "/hdr-add/": (['RequestHeader add Cookie "expr=%s=%%{req:X-Session}"' % COOKIE], COOKIE),
 }
 
 
@@ -49,7 +52,20 @@ def location(path, port, extra, cookie):
 def guard(request, backend, op_keys):
     h = harness.Httpd(mpm=request.param, modules=ge.MODULES, loglevel=ge.LOGLEVEL)
     jwks = keys.write_jwks(h.path("jwks.json"), op_keys.jwks())
-    body = ge.receiver_location(jwks)
+    # loaded after mod_backchannel_logout (as Debian's mods-enabled order
+    # does): its fixup must still run before the guard's
+    body = "LoadModule headers_module %s/mod_headers.so\n" % harness.MODULES_DIR
+    body += ge.receiver_location(jwks)
+    # security.md "Limits": a route around every <Location> (a server-level
+    # RewriteRule [P]) is guarded by a <Proxy> section for the backend's URL
+    body += "\n".join([
+        "LoadModule rewrite_module %s/mod_rewrite.so" % harness.MODULES_DIR,
+        "RewriteEngine on",
+        "RewriteRule ^/rw/(.*) http://127.0.0.1:%d/via-rw/$1 [P]" % backend.port,
+        '<Proxy "http://127.0.0.1:%d/via-rw/*">' % backend.port,
+        "    BCLSessionCookie %s" % COOKIE,
+        "    BCLBindFrom response-header BCL-Session",
+        "</Proxy>", ""])
     for path, (extra, cookie) in LOCATIONS.items():
         body += location(path, backend.port, extra, cookie)
     body += "<Location %s>\n    SetHandler backchannel-logout-status\n</Location>\n" % STATUS
@@ -207,6 +223,70 @@ class TestOneBindingForEverySpelling:
         works(guard, "/strict/", "%s=%s" % (COOKIE, raw.replace("%2B", "+")))
         guard.logout(sid=sid)
         refused(guard, "/app/", "a=1; %s=%s" % (COOKIE, raw.replace("%2B", "+")), TAG_REVOKED)
+
+
+    def test_value_with_a_comma(self, guard):
+        """Backends split pairs at ';' only: APPSESSION=abc,def is the session
+        abc,def (PHP with session.sid_bits_per_character 6 makes such ids),
+        not the cookie abc that httpd's ", " joining suggests. Python's
+        http.cookies reads "X=1,y APPSESSION=abc,def" as that session too."""
+        raw = "%s,%s" % (uuid.uuid4().hex[:12], uuid.uuid4().hex)
+        sid, v = login(guard, "/app/", value=raw)
+        assert v == raw
+        works(guard, "/strict/", "a=1; %s=%s; b=2" % (COOKIE, raw))
+        # a bound value does not vouch for a longer one that PHP reads (an
+        # unknown session) under BCLUnboundSession deny
+        _, mine = login(guard, "/app/")
+        refused(guard, "/strict/", "%s=%s,%s" % (COOKIE, mine, uuid.uuid4().hex), ge.TAG_UNBOUND)
+        guard.logout(sid=sid)
+        refused(guard, "/app/", "b=2; %s=%s" % (COOKIE, raw), TAG_REVOKED)
+        refused(guard, "/app/", "%s=%s" % (COOKIE, raw), TAG_REVOKED)
+        refused(guard, "/app/", "X=1,y %s=%s" % (COOKIE, raw), TAG_SUSPICIOUS, cookie=COOKIE)
+        # values that share what precedes the ',' ("v1,<token>") are other
+        # sessions: one logout ends no other, bound or unbound
+        prefix = "v" + uuid.uuid4().hex[:6]
+        sid1, v1 = login(guard, "/app/", value="%s,%s" % (prefix, uuid.uuid4().hex))
+        sid2, v2 = login(guard, "/app/", value="%s,%s" % (prefix, uuid.uuid4().hex))
+        guard.logout(sid=sid1)
+        refused(guard, "/app/", "%s=%s" % (COOKIE, v1), TAG_REVOKED)
+        works(guard, "/strict/", "%s=%s" % (COOKIE, v2))
+        works(guard, "/app/", "%s=%s" % (COOKIE, prefix))
+        # PHP's session cookie carries it as %2C; the raw ',' is PHP's same id
+        raw = "%s,%s" % (uuid.uuid4().hex[:12], uuid.uuid4().hex)
+        sid, v = login(guard, "/app/", value=raw.replace(",", "%2C"))
+        guard.logout(sid=sid)
+        refused(guard, "/app/", "a=1; %s=%s" % (COOKIE, raw), TAG_REVOKED)
+
+
+class TestWhatTheBackendReceives:
+    """The guard checks the Cookie header as the backend receives it: after
+    mod_headers' RequestHeader, and every entry of it (a module may add a
+    second one, which the backend receives as a second line)."""
+
+    def test_cookie_renamed_by_request_header(self, guard):
+        sid, v = login(guard)
+        guard.logout(sid=sid)
+        refused(guard, "/hdr-edit/", "a=1; legacy=%s" % v, TAG_REVOKED)
+
+    def test_cookie_added_by_request_header(self, guard):
+        sid, v = login(guard)
+        r, t = guard.get("/hdr-add/", cookie="a=1", headers={"X-Session": v}, session=ge.browser())
+        assert r.status_code == 200 and guard.backend.seen(t), (r.status_code, r.text[:200])
+        guard.logout(sid=sid)
+        mark = guard.h.log_mark()
+        r, t = guard.get("/hdr-add/", cookie="a=1", headers={"X-Session": v}, session=ge.browser())
+        assert r.status_code == 401, (r.status_code, r.text[:200])
+        assert guard.backend.seen(t) == []
+        guard.h.wait_log(TAG_REVOKED, since=mark)
+
+
+def test_proxy_section_guards_a_rewrite_route(guard):
+    """A server-level RewriteRule [P] passes by every <Location>; the guard
+    in a <Proxy> section for the backend's URL still applies."""
+    sid, v = login(guard)
+    works(guard, "/rw/", "a=1; %s=%s" % (COOKIE, v))
+    guard.logout(sid=sid)
+    refused(guard, "/rw/", "a=1; %s=%s" % (COOKIE, v), TAG_REVOKED)
 
 
 class TestSuspiciousCookieDirective:

@@ -340,6 +340,37 @@ START_TEST(test_copies_python_whitespace_split)
 }
 END_TEST
 
+START_TEST(test_copies_value_over_comma)
+{
+    bcl_cookie_copy_t c[8];
+    /* PHP (session.sid_bits_per_character 6), Werkzeug, Node and Python
+     * split pairs at ';' only: "abc,def" is the value, not "abc" */
+    ck_assert_int_eq(copies("a=1; APP=abc,def ; x=1", "APP", NULL, c), 1);
+    ck_assert(c[0].vlen == 3 && memcmp(c[0].value, "abc", 3) == 0);
+    ck_assert(c[0].vlen_semi == 7 && memcmp(c[0].value_semi, "abc,def", 7) == 0);
+    ck_assert_int_eq(c[0].odd, 0);
+    ck_assert_int_eq(copies("APP=abc,def", "APP", NULL, c), 1);
+    ck_assert(c[0].vlen_semi == 7 && memcmp(c[0].value_semi, "abc,def", 7) == 0);
+    /* no ',' in the value: no second reading */
+    ck_assert_int_eq(copies("APP=abc; x=1,y", "APP", NULL, c), 1);
+    ck_assert_ptr_null(c[0].value_semi);
+    ck_assert_uint_eq(c[0].vlen_semi, 0);
+    /* Python http.cookies: values hold ',', so "y APP=2,z" after a ',' is
+     * the cookie APP="2,z" */
+    ck_assert_int_eq(copies("X=1,y APP=2,z", "APP", NULL, c), 1);
+    ck_assert(c[0].vlen == 1 && c[0].value[0] == '2');
+    ck_assert(c[0].vlen_semi == 3 && memcmp(c[0].value_semi, "2,z", 3) == 0);
+    ck_assert(c[0].odd & BCL_COOKIE_ODD_SPLIT);
+    /* copies that differ only in what follows the ',' differ */
+    ck_assert_int_eq(copies("APP=a,x; APP=a,y", "APP", NULL, c), 2);
+    ck_assert(c[0].odd & c[1].odd & BCL_COOKIE_ODD_MULTI);
+    ck_assert_int_eq(copies("APP=a,x; APP=a,x", "APP", NULL, c), 2);
+    ck_assert_int_eq(c[0].odd | c[1].odd, 0);
+    /* leading whitespace of a segment starts no second copy */
+    ck_assert_int_eq(copies("\vAPP=x", "APP", NULL, c), 1);
+}
+END_TEST
+
 START_TEST(test_copies_quoted_over_separators)
 {
     bcl_cookie_copy_t c[8];
@@ -427,6 +458,7 @@ Suite *cookie_suite(void)
     tcase_add_test(tc, test_copies_plain);
     tcase_add_test(tc, test_copies_odd);
     tcase_add_test(tc, test_copies_python_whitespace_split);
+    tcase_add_test(tc, test_copies_value_over_comma);
     tcase_add_test(tc, test_copies_quoted_over_separators);
     tcase_add_test(tc, test_copies_exact_name_first);
     tcase_add_test(tc, test_copies_max);
