@@ -499,9 +499,11 @@ static int scan_segment(const char *seg, const char *seg_end, const char *hend, 
     const char *next_eq = NULL, *s = seg;
     while (s < seg_end && is_ascii_ws((unsigned char)*s))
         s++;
-    /* most segments hold no whitespace: skip them in one pass */
-    while (s < seg_end && !is_ascii_ws((unsigned char)*s))
-        s++;
+    /* most segments hold no whitespace: skip them in one pass (strcspn:
+     * the header is NUL-terminated; stopped at the segment's end) */
+    s += strcspn(s, " \t\n\v\f\r");
+    if (s > seg_end)
+        s = seg_end;
     for (; s + 1 < seg_end; s++) {
         if (!is_ascii_ws((unsigned char)*s) || is_ascii_ws((unsigned char)s[1]))
             continue;

