@@ -188,6 +188,25 @@ START_TEST(test_wrong_key_each_alg)
 }
 END_TEST
 
+/* A validly signed token whose signature is cut short or made longer is
+ * refused, for every alg. cjose 0.6.2 compared an HS* signature over the
+ * HMAC's length before checking its own length: a 1-byte signature was
+ * read past its end (valgrind reports it; fuzz_token crashed on it). */
+START_TEST(test_signature_of_the_wrong_length_each_alg)
+{
+    const th_key_t *k = key_for(algs[_i].id);
+    char *tok = th_sign_claims(pool, algs[_i].alg, k, k ? k->kid : NULL, "logout+jwt", claims);
+    char *sig = strrchr(tok, '.') + 1;
+    size_t full = strlen(sig);
+
+    pol.allowed_algs = BCL_ALG_BIT(algs[_i].id);
+    /* 1 byte; whole groups of 4 characters, at least 3 bytes short; 3 bytes longer */
+    EXPECT(apr_pstrcat(pool, apr_pstrmemdup(pool, tok, (apr_size_t)(sig - tok)), "AA", NULL), BCL_R_SIGNATURE);
+    EXPECT(apr_pstrmemdup(pool, tok, (apr_size_t)(sig - tok) + (full - 4) / 4 * 4), BCL_R_SIGNATURE);
+    EXPECT(apr_pstrcat(pool, tok, "AAAA", NULL), BCL_R_SIGNATURE);
+}
+END_TEST
+
 START_TEST(test_alg_none)
 {
     static const char *names[] = {"none", "None", "NONE", "nOnE"};
@@ -1393,6 +1412,7 @@ Suite *token_suite(void)
     tcase_add_loop_test(alg, test_valid_alg_openssl_signed, 0, N_ALGS);
     tcase_add_loop_test(alg, test_valid_alg_no_kid, 0, N_ALGS);
     tcase_add_loop_test(alg, test_wrong_key_each_alg, 0, N_ALGS);
+    tcase_add_loop_test(alg, test_signature_of_the_wrong_length_each_alg, 0, N_ALGS);
     tcase_add_test(alg, test_alg_none);
     tcase_add_test(alg, test_alg_missing);
     tcase_add_test(alg, test_alg_not_a_string);
